@@ -1,0 +1,62 @@
+#include "adgap/data/dataset.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "adgap/data/idx.h"
+
+namespace adgap {
+
+std::string find_idx_file(const std::string& dir, const std::string& split, const std::string& kind) {
+  const std::string prefix = split == "test" ? "t10k" : split;
+  const std::string base = dir + "/" + prefix + "-" + kind;
+  for (const std::string& p : {base, base + ".gz"}) {
+    if (std::filesystem::is_regular_file(p)) return p;
+  }
+  throw IdxError(base + ": not found (nor " + base +
+                 ".gz); run scripts/fetch_mnist.sh or pass --data DIR");
+}
+
+Dataset load_split(const std::string& dir, const std::string& split, int64_t num_classes) {
+  const std::string img_path = find_idx_file(dir, split, "images-idx3-ubyte");
+  const std::string lbl_path = find_idx_file(dir, split, "labels-idx1-ubyte");
+  IdxArray img = read_idx_images(img_path);
+  IdxArray lbl = read_idx_labels(lbl_path);
+  if (img.dims[0] != lbl.dims[0]) {
+    throw IdxError(lbl_path + ": holds " + std::to_string(lbl.dims[0]) + " labels but " + img_path +
+                   " holds " + std::to_string(img.dims[0]) + " images");
+  }
+  if (img.dims[0] == 0) throw IdxError(img_path + ": holds no images");
+  const int64_t max_label = *std::max_element(lbl.data.begin(), lbl.data.end());
+  if (num_classes == 0) num_classes = std::max<int64_t>(2, max_label + 1);
+  if (max_label >= num_classes) {
+    throw IdxError(lbl_path + ": label " + std::to_string(max_label) + " out of range [0, " +
+                   std::to_string(num_classes) + ")");
+  }
+  Dataset d;
+  std::filesystem::path dir_path = std::filesystem::path(dir).lexically_normal();
+  if (dir_path.filename().empty()) dir_path = dir_path.parent_path();  // "data/mnist/"
+  d.name = dir_path.filename().string() + "/" + split;
+  const int64_t n = img.dims[0], h = img.dims[1], w = img.dims[2];
+  d.images = at::from_blob(img.data.data(), {n, 1, h, w}, at::kByte).clone();
+  d.labels = at::from_blob(lbl.data.data(), {n}, at::kByte).to(at::kLong);
+  d.num_classes = num_classes;
+  return d;
+}
+
+at::Tensor to_input(const at::Tensor& images_u8) {
+  TORCH_CHECK(images_u8.dim() == 4, "to_input: expected (N, C, H, W), got ", images_u8.sizes());
+  return images_u8.to(at::kFloat).div_(255.0f);
+}
+
+Dataset head(const Dataset& d, int64_t n) {
+  if (n <= 0 || n >= d.size()) return d;
+  Dataset out = d;
+  out.images = d.images.narrow(0, 0, n).contiguous();
+  out.labels = d.labels.narrow(0, 0, n).contiguous();
+  return out;
+}
+
+}  // namespace adgap

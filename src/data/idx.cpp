@@ -1,0 +1,132 @@
+// IDX decoding with every size checked before use (see include/adgap/data/idx.h).
+#include "adgap/data/idx.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+namespace adgap {
+namespace {
+
+// No IDX file we read comes near this; it bounds memory for a hostile declared size.
+constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 34;  // 16 GiB
+
+uint32_t read_be32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+std::vector<uint8_t> read_raw(const std::string& path) {
+  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
+  if (!f) throw IdxError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.insert(out.end(), buf, buf + n);
+  if (std::ferror(f.get())) throw IdxError(path + ": read error");
+  return out;
+}
+
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& path) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) throw IdxError(path + ": zlib initialisation failed");
+  zs.next_in = const_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = buf;
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      const std::string why = rc == Z_BUF_ERROR ? "truncated gzip stream"
+                                                : std::string("corrupt gzip data (") +
+                                                      (zs.msg ? zs.msg : "zlib error") + ")";
+      throw IdxError(path + ": " + why);
+    }
+    out.insert(out.end(), buf, buf + (sizeof buf - zs.avail_out));
+    if (out.size() > kMaxPayloadBytes) {
+      inflateEnd(&zs);
+      throw IdxError(path + ": decompressed size exceeds the 16 GiB limit");
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_file_maybe_gzip(const std::string& path) {
+  if (path.size() > std::numeric_limits<uInt>::max()) throw IdxError("path too long");
+  std::vector<uint8_t> raw = read_raw(path);
+  const bool gz = raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b;
+  return gz ? gunzip(raw, path) : raw;
+}
+
+IdxArray parse_idx(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
+                   const std::string& name) {
+  if (bytes.size() < 4) {
+    throw IdxError(name + ": too short for an IDX header (" + std::to_string(bytes.size()) +
+                   " bytes)");
+  }
+  const uint32_t magic = read_be32(bytes.data());
+  if (magic != expected_magic) {
+    throw IdxError(name + ": wrong magic number " + hex32(magic) + ", expected " +
+                   hex32(expected_magic) + " (is this the right IDX file?)");
+  }
+  const uint32_t ndim = magic & 0xff;
+  const uint64_t header = 4 + 4 * uint64_t{ndim};
+  if (bytes.size() < header) {
+    throw IdxError(name + ": truncated header (" + std::to_string(bytes.size()) + " of " +
+                   std::to_string(header) + " bytes)");
+  }
+  IdxArray out;
+  uint64_t payload = 1;
+  for (uint32_t i = 0; i < ndim; ++i) {
+    const uint32_t d = read_be32(bytes.data() + 4 + 4 * i);
+    out.dims.push_back(d);
+    // Overflow-checked product: payload * d must stay below the limit.
+    if (d != 0 && payload > kMaxPayloadBytes / d) {
+      throw IdxError(name + ": declared size is absurd (dimension " + std::to_string(i) + " = " +
+                     std::to_string(d) + ")");
+    }
+    payload *= d;
+  }
+  const uint64_t have = bytes.size() - header;
+  if (have != payload) {
+    throw IdxError(name + ": payload is " + std::to_string(have) + " bytes but the header declares " +
+                   std::to_string(payload) + (have < payload ? " (file truncated)" : " (trailing data)"));
+  }
+  out.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  return out;
+}
+
+IdxArray read_idx_images(const std::string& path) {
+  IdxArray a = parse_idx(read_file_maybe_gzip(path), kIdxMagicImages, path);
+  if (a.dims[1] == 0 || a.dims[2] == 0) {
+    throw IdxError(path + ": image size " + std::to_string(a.dims[1]) + "x" +
+                   std::to_string(a.dims[2]) + " is empty");
+  }
+  return a;
+}
+
+IdxArray read_idx_labels(const std::string& path) {
+  return parse_idx(read_file_maybe_gzip(path), kIdxMagicLabels, path);
+}
+
+}  // namespace adgap

@@ -1,0 +1,56 @@
+#include "adgap/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace adgap {
+namespace fs = std::filesystem;
+
+namespace {
+// Makes the temporary file's bytes durable before the rename makes them visible.
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+}  // namespace
+
+void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
+  const fs::path target(path);
+  if (target.has_parent_path()) {
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) throw std::runtime_error(path + ": cannot create directory (" + ec.message() + ")");
+  }
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    write(tmp);
+    fsync_path(tmp);
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec) throw std::runtime_error(path + ": cannot rename temporary file (" + ec.message() + ")");
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw;
+  }
+}
+
+void atomic_write_text(const std::string& path, const std::string& content) {
+  atomic_write(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(tmp + ": cannot open for writing (" + std::strerror(errno) + ")");
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.close();
+    if (!out) throw std::runtime_error(tmp + ": write failed");
+  });
+}
+
+}  // namespace adgap

@@ -1,0 +1,97 @@
+#include "adgap/model/model_file.h"
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "adgap/io/atomic_file.h"
+
+namespace adgap {
+
+nlohmann::json ModelMeta::to_json() const {
+  return {{"arch", arch},           {"dataset", dataset},         {"num_classes", num_classes},
+          {"in_channels", in_channels}, {"input_size", input_size}, {"input_scale", input_scale},
+          {"input_offset", input_offset}, {"polarity", polarity},  {"epochs", epochs},
+          {"seed", seed}};
+}
+
+ModelMeta ModelMeta::from_json(const nlohmann::json& j, const std::string& source) {
+  ModelMeta m;
+  try {
+    m.arch = j.at("arch").get<std::string>();
+    m.dataset = j.at("dataset").get<std::string>();
+    m.num_classes = j.at("num_classes").get<int64_t>();
+    m.in_channels = j.at("in_channels").get<int64_t>();
+    m.input_size = j.at("input_size").get<int64_t>();
+    m.input_scale = j.at("input_scale").get<double>();
+    m.input_offset = j.at("input_offset").get<double>();
+    m.polarity = j.at("polarity").get<std::string>();
+    m.epochs = j.at("epochs").get<int64_t>();
+    m.seed = j.at("seed").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(source + ": bad model metadata (" + e.what() + ")");
+  }
+  if (m.arch != "lenet-table1") {
+    throw std::runtime_error(source + ": unknown architecture '" + m.arch + "'");
+  }
+  if (m.num_classes < 2 || m.num_classes > 256 || m.in_channels < 1 || m.input_size < 4 ||
+      m.input_size % 4 != 0) {
+    throw std::runtime_error(source + ": inconsistent model metadata " + m.to_json().dump());
+  }
+  return m;
+}
+
+void write_meta(torch::serialize::OutputArchive& ar, const ModelMeta& meta) {
+  ar.write("meta_json", c10::IValue(meta.to_json().dump()));
+}
+
+ModelMeta read_meta(torch::serialize::InputArchive& ar, const std::string& source) {
+  c10::IValue v;
+  try {
+    ar.read("meta_json", v);
+  } catch (const c10::Error&) {
+    throw std::runtime_error(source + ": not an adgap model file (no metadata)");
+  }
+  if (!v.isString()) throw std::runtime_error(source + ": metadata is not a string");
+  nlohmann::json j = nlohmann::json::parse(v.toStringRef(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw std::runtime_error(source + ": metadata is not valid JSON");
+  return ModelMeta::from_json(j, source);
+}
+
+void save_model(const std::string& path, LeNet& net, const ModelMeta& meta) {
+  torch::serialize::OutputArchive ar;
+  torch::serialize::OutputArchive weights;
+  net->save(weights);
+  ar.write("model", weights);
+  write_meta(ar, meta);
+  atomic_write(path, [&](const std::string& tmp) { ar.save_to(tmp); });
+}
+
+LoadedModel load_model(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw std::runtime_error(path + ": model file not found (train one with `adgap train`)");
+  }
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(path);
+  } catch (const c10::Error&) {
+    throw std::runtime_error(path + ": not a readable model file (corrupt or wrong format)");
+  }
+  LoadedModel m;
+  m.meta = read_meta(ar, path);
+  m.net = LeNet(m.meta.net_options());
+  try {
+    torch::serialize::InputArchive weights;
+    ar.read("model", weights);
+    m.net->load(weights);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": weights do not match the metadata (" +
+                             std::string(e.what_without_backtrace()) + ")");
+  }
+  m.net->eval();
+  return m;
+}
+
+}  // namespace adgap

@@ -1,0 +1,99 @@
+#include "adgap/train/checkpoint.h"
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <stdexcept>
+
+#include "adgap/io/atomic_file.h"
+
+namespace adgap {
+
+namespace {
+nlohmann::json epochs_to_json(const std::vector<EpochStats>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const EpochStats& e : v) {
+    a.push_back({{"epoch", e.epoch},
+                 {"mean_loss", e.mean_loss},
+                 {"train_accuracy", e.train_accuracy},
+                 {"test_accuracy", e.test_accuracy},
+                 {"seconds", e.seconds},
+                 {"images_per_second", e.images_per_second}});
+  }
+  return a;
+}
+
+std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
+  std::vector<EpochStats> v;
+  for (const auto& j : a) {
+    EpochStats e;
+    e.epoch = j.at("epoch").get<int64_t>();
+    e.mean_loss = j.at("mean_loss").get<double>();
+    e.train_accuracy = j.at("train_accuracy").get<double>();
+    e.test_accuracy = j.at("test_accuracy").get<double>();
+    e.seconds = j.at("seconds").get<double>();
+    e.images_per_second = j.at("images_per_second").get<double>();
+    v.push_back(e);
+  }
+  return v;
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
+                     torch::optim::Adam& opt, const TrainProgress& p) {
+  torch::serialize::OutputArchive ar, weights, optim;
+  net->save(weights);
+  opt.save(optim);
+  ar.write("model", weights);
+  ar.write("optimizer", optim);
+  write_meta(ar, meta);
+  const nlohmann::json state = {{"epochs_done", p.epochs_done},
+                                {"step", p.step},
+                                {"rng_state", p.rng_state},
+                                {"batches_per_epoch", p.result->batches_per_epoch},
+                                {"epochs", epochs_to_json(p.result->epochs)},
+                                {"config", p.config}};
+  ar.write("state_json", c10::IValue(state.dump()));
+  std::vector<float> losses = p.result->batch_losses;
+  ar.write("batch_losses",
+           at::from_blob(losses.data(), {static_cast<int64_t>(losses.size())}, at::kFloat).clone());
+  atomic_write(path, [&](const std::string& tmp) { ar.save_to(tmp); });
+}
+
+void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta,
+                     torch::optim::Adam& opt, TrainProgress& p) {
+  torch::serialize::InputArchive ar, weights, optim;
+  nlohmann::json state;
+  try {
+    ar.load_from(path);
+    meta = read_meta(ar, path);
+    ar.read("model", weights);
+    net->load(weights);
+    ar.read("optimizer", optim);
+    opt.load(optim);
+    c10::IValue s;
+    ar.read("state_json", s);
+    state = nlohmann::json::parse(s.toStringRef());
+    at::Tensor losses;
+    ar.read("batch_losses", losses);
+    losses = losses.contiguous();
+    p.result->batch_losses.assign(losses.data_ptr<float>(), losses.data_ptr<float>() + losses.numel());
+    p.epochs_done = state.at("epochs_done").get<int64_t>();
+    p.step = state.at("step").get<int64_t>();
+    p.rng_state = state.at("rng_state").get<std::string>();
+    p.result->batches_per_epoch = state.at("batches_per_epoch").get<int64_t>();
+    p.result->epochs = epochs_from_json(state.at("epochs"));
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": unreadable checkpoint (" +
+                             std::string(e.what_without_backtrace()) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");
+  }
+  if (state.at("config") != p.config) {
+    throw std::runtime_error(path + ": was written with different settings " +
+                             state.at("config").dump() + " than this run " + p.config.dump() +
+                             "; use another --out or drop --resume");
+  }
+}
+
+}  // namespace adgap

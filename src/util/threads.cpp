@@ -1,0 +1,31 @@
+#include "adgap/util/threads.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+#include <thread>
+
+namespace adgap {
+
+std::string configure_threads(int intra_op_threads) {
+  if (intra_op_threads <= 0) {
+    intra_op_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  at::set_num_threads(intra_op_threads);
+  // Inter-op threads can only be set before first use; ignore the error when already set.
+  try {
+    at::set_num_interop_threads(1);
+  } catch (const c10::Error&) {
+  }
+  // OpenBLAS reads OPENBLAS_NUM_THREADS when it loads, before main(); set it at run time
+  // through its own API instead, when the BLAS LibTorch loaded is OpenBLAS.
+  using SetThreads = void (*)(int);
+  std::string blas = "BLAS: not OpenBLAS (install libopenblas0-pthread for faster training)";
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set(1);
+    blas = "OpenBLAS threads: 1";
+  }
+  return "intra-op threads: " + std::to_string(at::get_num_threads()) + ", " + blas;
+}
+
+}  // namespace adgap

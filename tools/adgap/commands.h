@@ -1,0 +1,29 @@
+// The subcommands of the `adgap` CLI. Each parses its own options (argv[2..]) and returns the
+// process exit code; errors are thrown and reported once by main.
+#pragma once
+
+#include <string>
+
+#include "adgap/data/dataset.h"
+#include "adgap/train/trainer.h"
+
+namespace adgap::cli {
+
+int cmd_train(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
+int cmd_demo(int argc, char** argv);
+
+// Shared by the commands.
+inline constexpr const char* kDefaultDataDir = "data/mnist";  // where scripts/fetch_mnist.sh puts it
+
+// Loads the training and test splits of `dir`, the test labels checked against the training
+// class count, and prints a one-line summary.
+struct Splits {
+  Dataset train, test;
+};
+Splits load_splits(const std::string& dir, int64_t limit_train);
+
+// Trains with `cfg`, printing the thread setup and a closing summary; returns the result.
+TrainResult run_training(const Splits& data, const TrainConfig& cfg, int64_t threads);
+
+}  // namespace adgap::cli

@@ -1,0 +1,55 @@
+// adgap: find and read digits in images of any size with an MNIST-trained CNN (AdGAP).
+// This file only dispatches to the subcommands and reports errors, once, on one line.
+#include <c10/util/Exception.h>
+
+#include <cstring>
+#include <iostream>
+
+#include "args.h"
+#include "commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: adgap <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train   train the paper's network on MNIST (or another IDX dataset)\n"
+    "  eval    accuracy, per-class accuracy and confusion matrix of a trained model\n"
+    "  demo    the whole pipeline on defaults: train (or reuse), evaluate, figures\n"
+    "\n"
+    "`adgap <command> --help` describes a command's options.\n";
+
+// First line of a message: LibTorch errors carry multi-line context we do not want on stderr.
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace adgap::cli;
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  try {
+    if (cmd == "train") return cmd_train(argc, argv);
+    if (cmd == "eval") return cmd_eval(argc, argv);
+    if (cmd == "demo") return cmd_demo(argc, argv);
+    std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;
+    return 2;
+  } catch (const UsageError& e) {
+    std::cerr << "adgap " << cmd << ": " << e.what() << " (see 'adgap " << cmd << " --help')\n";
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "adgap " << cmd << ": error: " << first_line(e.what_without_backtrace()) << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "adgap " << cmd << ": error: " << first_line(e.what()) << "\n";
+    return 1;
+  }
+}
