@@ -26,6 +26,8 @@ torch::Tensor LeNetImpl::trunk(const torch::Tensor& x, TrunkMode mode) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == opt_.in_channels, "LeNet::trunk: expected (N, ",
               opt_.in_channels, ", H, W), got ", x.sizes());
   const bool pooled = mode == TrunkMode::kPooled;
+  TORCH_CHECK(!pooled || (x.size(2) >= 4 && x.size(3) >= 4),
+              "LeNet::trunk: the pooled trunk needs images of at least 4x4, got ", x.sizes());
   torch::Tensor h = torch::relu(conv1->forward(x));  // (N, 6, H, W)
   if (pooled) h = F::max_pool2d(h, F::MaxPool2dFuncOptions(2).stride(2));  // (N, 6, H/2, W/2)
   h = torch::relu(conv2->forward(h));  // (N, 16, H/2, W/2) or (N, 16, H, W)

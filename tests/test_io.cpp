@@ -1,0 +1,73 @@
+// Atomic writes, the loss CSV and the loss-curve figure.
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "adgap/io/atomic_file.h"
+#include "adgap/io/csv.h"
+#include "adgap/io/plot.h"
+#include "fixtures.h"
+
+namespace adgap {
+namespace {
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t count_files(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+TEST(AtomicWrite, FailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
+  test::TempDir dir;
+  const std::string p = dir.file("x.txt");
+  atomic_write_text(p, "old\n");
+  EXPECT_THROW(atomic_write(p,
+                            [](const std::string& tmp) {
+                              std::ofstream(tmp) << "half";
+                              throw std::runtime_error("disk full");
+                            }),
+               std::runtime_error);
+  EXPECT_EQ(slurp(p), "old\n");
+  EXPECT_EQ(count_files(dir.str()), 1u);
+  atomic_write_text(dir.file("sub/dir/y.txt"), "new");  // parents are created
+  EXPECT_EQ(slurp(dir.file("sub/dir/y.txt")), "new");
+}
+
+TEST(LossCsv, OneRowPerUpdateWithEpochAndBatch) {
+  test::TempDir dir;
+  write_loss_csv(dir.file("l.csv"), {2.5f, 1.25f, 0.5f}, /*batches_per_epoch=*/2);
+  EXPECT_EQ(slurp(dir.file("l.csv")),
+            "epoch,batch,step,loss\n1,1,1,2.500000\n1,2,2,1.250000\n2,1,3,0.500000\n");
+}
+
+TEST(LossCurve, RendersAPngAndRejectsAnEmptyCurve) {
+  test::TempDir dir;
+  LossCurve c;
+  for (int i = 0; i < 50; ++i) c.batch_losses.push_back(2.3f / (1 + i));
+  c.batches_per_epoch = 10;
+  c.epoch_test_acc = {0.9, 0.95, 0.97, 0.98, 0.99};
+  plot_loss_curve(dir.file("l.png"), c);
+  const cv::Mat img = cv::imread(dir.file("l.png"));
+  ASSERT_FALSE(img.empty());
+  EXPECT_EQ(img.cols, 1200);
+  EXPECT_EQ(img.rows, 700);
+  // The curve is drawn: some pixels carry the per-batch colour's dominant blue channel.
+  cv::Mat blueish;
+  cv::inRange(img, cv::Scalar(200, 140, 80), cv::Scalar(255, 200, 140), blueish);
+  EXPECT_GT(cv::countNonZero(blueish), 100);
+  EXPECT_THROW(plot_loss_curve(dir.file("e.png"), LossCurve{}), std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("e.png")));
+}
+
+}  // namespace
+}  // namespace adgap

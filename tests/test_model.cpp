@@ -1,0 +1,84 @@
+// The Table 1 network: shapes of the whole net, the trunk on odd sizes, pooled and unpooled,
+// and the separation of trunk and head (blocking a channel changes the output).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "adgap/model/lenet.h"
+
+namespace adgap {
+namespace {
+
+TEST(LeNet, ParameterCountMatchesTable1) {
+  LeNet net;
+  int64_t n = 0;
+  for (const auto& p : net->parameters()) n += p.numel();
+  // conv1 6*25+6, conv2 16*6*25+16, fc 784*120+120, 120*84+84, 84*10+10.
+  EXPECT_EQ(n, 156 + 2416 + 94200 + 10164 + 850);
+}
+
+TEST(LeNet, ForwardOn28x28GivesLogProbabilities) {
+  at::manual_seed(0);
+  LeNet net;
+  const at::Tensor out = net->forward(at::rand({5, 1, 28, 28}));
+  ASSERT_EQ(out.sizes(), (at::IntArrayRef{5, 10}));
+  // log-softmax: each row's probabilities sum to one.
+  EXPECT_TRUE(at::allclose(out.exp().sum(1), at::ones({5}), 1e-5, 1e-6));
+}
+
+TEST(LeNet, TrunkAcceptsAnySize) {
+  LeNet net;
+  const at::Tensor x = at::rand({2, 1, 37, 211});
+  EXPECT_EQ(net->trunk(x).sizes(), (at::IntArrayRef{2, 16, 9, 52}));  // floor(floor(n/2)/2)
+  EXPECT_EQ(net->trunk(x, TrunkMode::kUnpooled).sizes(), (at::IntArrayRef{2, 16, 37, 211}));
+  EXPECT_EQ(net->trunk(at::rand({1, 1, 5, 4})).sizes(), (at::IntArrayRef{1, 16, 1, 1}));
+  EXPECT_EQ(net->trunk(at::rand({1, 1, 5, 3}), TrunkMode::kUnpooled).sizes(),
+            (at::IntArrayRef{1, 16, 5, 3}));
+  EXPECT_THROW(net->trunk(at::rand({1, 1, 5, 3})), c10::Error);  // too small to pool twice
+}
+
+TEST(LeNet, ClassCountComesFromOptions) {
+  LeNet net(LeNetOptions{1, 26, 28});
+  EXPECT_EQ(net->forward(at::rand({3, 1, 28, 28})).sizes(), (at::IntArrayRef{3, 26}));
+  EXPECT_THROW(LeNet(LeNetOptions{1, 1, 28}), c10::Error);
+  EXPECT_THROW(LeNet(LeNetOptions{1, 10, 30}), c10::Error);
+}
+
+TEST(LeNet, ShapeChecksStayOnAndNameTheShape) {
+  LeNet net;
+  EXPECT_THROW(net->trunk(at::rand({1, 3, 28, 28})), c10::Error);
+  try {
+    net->head(at::rand({1, 16, 8, 7}));
+    FAIL() << "head accepted (1, 16, 8, 7)";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[1, 16, 8, 7]"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LeNet, HeadOfTrunkEqualsForwardAndBlockingAChannelMatters) {
+  at::manual_seed(1);
+  LeNet net;
+  const at::Tensor x = at::rand({4, 1, 28, 28});
+  const at::Tensor maps = net->trunk(x);  // (4, 16, 7, 7)
+  EXPECT_TRUE(at::equal(net->head(maps), net->forward(x)));
+  at::Tensor blocked = maps.clone();
+  blocked.select(1, 3).zero_();
+  const double change = (net->head(blocked) - net->head(maps)).abs().max().item<double>();
+  EXPECT_GT(change, 1e-6);
+  // Blocking a channel that is already zero everywhere changes nothing.
+  at::Tensor zeroed = maps.clone();
+  zeroed.select(1, 5).zero_();
+  at::Tensor twice = zeroed.clone();
+  twice.select(1, 5).zero_();
+  EXPECT_TRUE(at::equal(net->head(zeroed), net->head(twice)));
+}
+
+TEST(LeNet, UnpooledTrunkEqualsConvolutionsWithoutPools) {
+  at::manual_seed(2);
+  LeNet net;
+  const at::Tensor x = at::rand({1, 1, 20, 33});
+  const at::Tensor expected = at::relu(net->conv2->forward(at::relu(net->conv1->forward(x))));
+  EXPECT_TRUE(at::allclose(net->trunk(x, TrunkMode::kUnpooled), expected, 0, 0));
+}
+
+}  // namespace
+}  // namespace adgap
