@@ -60,7 +60,7 @@ TEST_F(TrainTest, ShortRunLearnsDigits) {
   // Loss falls: last epoch's mean well below the first batch's ~2.3.
   EXPECT_GT(r.batch_losses.front(), 2.0);
   EXPECT_LT(r.epochs.back().mean_loss, 0.3);
-  for (const char* f : {"model.pt", "checkpoint.pt", "loss.csv", "loss.png"}) {
+  for (const char* f : {"model.pt", "checkpoint.pt", "train.json", "loss.csv", "loss.png"}) {
     EXPECT_TRUE(std::filesystem::is_regular_file(dir.file(f))) << f;
   }
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "adgap/eval/evaluate.h"
+#include "adgap/io/atomic_file.h"
 #include "adgap/io/csv.h"
 #include "adgap/io/plot.h"
 #include "adgap/train/checkpoint.h"
@@ -21,6 +22,7 @@ std::string checkpoint_path(const std::string& d) { return d + "/checkpoint.pt";
 std::string model_path(const std::string& d) { return d + "/model.pt"; }
 std::string loss_csv_path(const std::string& d) { return d + "/loss.csv"; }
 std::string loss_png_path(const std::string& d) { return d + "/loss.png"; }
+std::string train_json_path(const std::string& d) { return d + "/train.json"; }
 
 namespace {
 
@@ -40,7 +42,31 @@ void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
-void write_figures(const TrainConfig& cfg, const TrainResult& r) {
+nlohmann::json summary_json(const TrainConfig& cfg, const TrainResult& r) {
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const EpochStats& e : r.epochs) {
+    epochs.push_back({{"epoch", e.epoch},
+                      {"mean_loss", e.mean_loss},
+                      {"train_accuracy", e.train_accuracy},
+                      {"test_accuracy", e.test_accuracy},
+                      {"seconds", e.seconds},
+                      {"images_per_second", e.images_per_second}});
+  }
+  return {{"model", r.meta.to_json()},
+          {"config",
+           {{"epochs", cfg.epochs},
+            {"batch_size", cfg.batch_size},
+            {"lr", cfg.lr},
+            {"lr_decay", cfg.lr_decay},
+            {"seed", cfg.seed}}},
+          {"batches_per_epoch", r.batches_per_epoch},
+          {"finished", r.finished},
+          {"epochs", epochs}};
+}
+
+// Everything a person reads about a run: train.json, loss.csv, loss.png.
+void write_reports(const TrainConfig& cfg, const TrainResult& r) {
+  atomic_write_text(train_json_path(cfg.out_dir), summary_json(cfg, r).dump(2) + "\n");
   write_loss_csv(loss_csv_path(cfg.out_dir), r.batch_losses, r.batches_per_epoch);
   LossCurve curve;
   curve.batch_losses = r.batch_losses;
@@ -147,14 +173,14 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
     rs << rng;
     prog.rng_state = rs.str();
     save_checkpoint(ckpt, r.net, r.meta, opt, prog);
-    write_figures(cfg, r);
+    write_reports(cfg, r);
     if (log && cfg.progress) *log << epoch_line(e, cfg.epochs) << std::endl;
     ++epochs_this_call;
   }
   r.net->eval();
   save_model(model_path(cfg.out_dir), r.net, r.meta);
-  if (!r.batch_losses.empty()) write_figures(cfg, r);
   r.finished = true;
+  if (!r.batch_losses.empty()) write_reports(cfg, r);
   return r;
 }
 

@@ -53,9 +53,10 @@ std::string checkpoint_path(const std::string& out_dir);
 std::string model_path(const std::string& out_dir);
 std::string loss_csv_path(const std::string& out_dir);
 std::string loss_png_path(const std::string& out_dir);
+std::string train_json_path(const std::string& out_dir);  // settings and per-epoch statistics
 
 // Trains on `train`, evaluating on `test` (may be null) after each epoch; writes the checkpoint,
-// loss CSV and loss-curve PNG after each epoch and model.pt at the end. Logs to `log` (may be null).
+// train.json, loss CSV and loss-curve PNG after each epoch and model.pt at the end. Logs to `log` (may be null).
 TrainResult train_model(const Dataset& train, const Dataset* test, const TrainConfig& cfg,
                         std::ostream* log);
 
