@@ -47,7 +47,8 @@ inline std::vector<uint8_t> idx_bytes(uint32_t magic, const std::vector<uint32_t
 
 inline void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 inline void write_gzip(const std::string& path, const std::vector<uint8_t>& bytes) {

@@ -104,7 +104,7 @@ TEST(Cli, TruncatedDataFileIsReportedAndNothingIsWritten) {
 TEST(Cli, TrainsAndEvaluatesATinyRunEndToEnd) {
   test::TempDir dir;
   CliRun r = run_cli("train --limit 600 --epochs 1 --batch 100 --quiet --out " + dir.file("run") +
-                  " --data " + test::mnist_dir());
+                     " --data " + test::mnist_dir());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("images per second"), std::string::npos) << r.out;
   r = run_cli("eval --model " + dir.file("run/model.pt") + " --data " + test::mnist_dir() +

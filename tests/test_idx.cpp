@@ -50,8 +50,8 @@ TEST(Idx, ReadsRawAndGzipIdentically) {
 
 TEST(Idx, TruncatedAtEveryOffsetThrowsNamingTheFile) {
   const std::vector<uint8_t> full = images_2x3x4();  // 16-byte header + 24 bytes
-  for (size_t cut : {size_t{0}, size_t{2}, size_t{4}, size_t{9}, size_t{15}, size_t{16},
-                     size_t{17}, full.size() - 1}) {
+  for (size_t cut : {size_t{0}, size_t{2}, size_t{4}, size_t{9}, size_t{15}, size_t{16}, size_t{17},
+                     full.size() - 1}) {
     std::vector<uint8_t> part(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(cut));
     const std::string name = "cut-at-" + std::to_string(cut);
     try {
@@ -85,7 +85,8 @@ TEST(Idx, WrongMagicNumberIsReported) {
 
 TEST(Idx, AbsurdDeclaredSizeIsRejectedWithoutAllocating) {
   // 0xffffffff^3 overflows 64 bits; the checked product must catch it.
-  const std::vector<uint8_t> b = idx_bytes(kIdxMagicImages, {0xffffffffu, 0xffffffffu, 0xffffffffu}, {});
+  const std::vector<uint8_t> b =
+      idx_bytes(kIdxMagicImages, {0xffffffffu, 0xffffffffu, 0xffffffffu}, {});
   expect_idx_error([&] { parse_idx(b, kIdxMagicImages, "f"); }, "absurd");
 }
 
@@ -132,7 +133,8 @@ TEST(Dataset, MismatchedCountsAndLabelRangeAreReported) {
   labels.assign(10, 0);
   labels[3] = 7;
   test::write_bytes(dir.file("t10k-labels-idx1-ubyte"), idx_bytes(kIdxMagicLabels, {10}, labels));
-  expect_idx_error([&] { load_split(dir.str(), "test", /*num_classes=*/3); }, "label 7 out of range");
+  expect_idx_error([&] { load_split(dir.str(), "test", /*num_classes=*/3); },
+                   "label 7 out of range");
   expect_idx_error([&] { load_split(dir.str() + "/missing", "train"); }, "not found");
 }
 

@@ -9,7 +9,8 @@
 
 namespace adgap {
 
-std::string find_idx_file(const std::string& dir, const std::string& split, const std::string& kind) {
+std::string find_idx_file(const std::string& dir, const std::string& split,
+                          const std::string& kind) {
   const std::string prefix = split == "test" ? "t10k" : split;
   const std::string base = dir + "/" + prefix + "-" + kind;
   for (const std::string& p : {base, base + ".gz"}) {

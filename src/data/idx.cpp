@@ -109,8 +109,9 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
   }
   const uint64_t have = bytes.size() - header;
   if (have != payload) {
-    throw IdxError(name + ": payload is " + std::to_string(have) + " bytes but the header declares " +
-                   std::to_string(payload) + (have < payload ? " (file truncated)" : " (trailing data)"));
+    throw IdxError(name + ": payload is " + std::to_string(have) +
+                   " bytes but the header declares " + std::to_string(payload) +
+                   (have < payload ? " (file truncated)" : " (trailing data)"));
   }
   out.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
   return out;

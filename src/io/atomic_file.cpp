@@ -35,7 +35,8 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
     fsync_path(tmp);
     std::error_code ec;
     fs::rename(tmp, target, ec);
-    if (ec) throw std::runtime_error(path + ": cannot rename temporary file (" + ec.message() + ")");
+    if (ec)
+      throw std::runtime_error(path + ": cannot rename temporary file (" + ec.message() + ")");
   } catch (...) {
     std::error_code ignored;
     fs::remove(tmp, ignored);
@@ -46,7 +47,8 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
 void atomic_write_text(const std::string& path, const std::string& content) {
   atomic_write(path, [&](const std::string& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(tmp + ": cannot open for writing (" + std::strerror(errno) + ")");
+    if (!out)
+      throw std::runtime_error(tmp + ": cannot open for writing (" + std::strerror(errno) + ")");
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.close();
     if (!out) throw std::runtime_error(tmp + ": write failed");

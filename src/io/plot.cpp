@@ -14,10 +14,10 @@ namespace adgap {
 
 namespace {
 
-constexpr int kWidth = 1200, kHeight = 700;                     // pixels
+constexpr int kWidth = 1200, kHeight = 700;                       // pixels
 constexpr int kLeft = 100, kRight = 40, kTop = 60, kBottom = 80;  // plot-area margins
-const cv::Scalar kInk(40, 40, 40), kGrid(225, 225, 225), kBatch(230, 170, 110),
-    kMean(40, 80, 200), kEpoch(160, 160, 160);
+const cv::Scalar kInk(40, 40, 40), kGrid(225, 225, 225), kBatch(230, 170, 110), kMean(40, 80, 200),
+    kEpoch(160, 160, 160);
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 
 void text(cv::Mat& img, const std::string& s, cv::Point at, double scale = 0.5,
@@ -41,7 +41,9 @@ void plot_loss_curve(const std::string& path, const LossCurve& c) {
   hi = std::max(hi, lo * 10);
   const double d0 = std::floor(std::log10(lo)), d1 = std::ceil(std::log10(hi));
   const int pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
-  auto px = [&](double step) { return kLeft + static_cast<int>(pw * step / std::max<int64_t>(1, n)); };
+  auto px = [&](double step) {
+    return kLeft + static_cast<int>(pw * step / std::max<int64_t>(1, n));
+  };
   auto py = [&](double loss) {
     const double v = (std::log10(std::max<double>(loss, 1e-4)) - d0) / (d1 - d0);
     return kTop + static_cast<int>(ph * (1 - v));
@@ -92,15 +94,16 @@ void plot_loss_curve(const std::string& path, const LossCurve& c) {
 
   // Labels and legend.
   text(img, c.title, {kWidth / 2, 35}, 0.75, kInk, 0);
-  text(img, "epoch (" + std::to_string(bpe) + " updates each; " + std::to_string(n) +
-                " updates in all)",
+  text(img,
+       "epoch (" + std::to_string(bpe) + " updates each; " + std::to_string(n) + " updates in all)",
        {kLeft + pw / 2, kHeight - 25}, 0.55, kInk, 0);
   cv::Mat ylabel(30, ph, CV_8UC3, cv::Scalar(255, 255, 255));
   text(ylabel, "training NLL loss (log scale)", {ph / 2, 21}, 0.55, kInk, 0);
   cv::rotate(ylabel, ylabel, cv::ROTATE_90_COUNTERCLOCKWISE);
   ylabel.copyTo(img(cv::Rect(12, kTop, 30, ph)));
   const int lx = kLeft + pw - 300, ly = kTop + ph - 60;
-  cv::rectangle(img, {lx - 10, ly - 18}, {lx + 290, ly + 40}, cv::Scalar(255, 255, 255), cv::FILLED);
+  cv::rectangle(img, {lx - 10, ly - 18}, {lx + 290, ly + 40}, cv::Scalar(255, 255, 255),
+                cv::FILLED);
   cv::rectangle(img, {lx - 10, ly - 18}, {lx + 290, ly + 40}, kEpoch, 1);
   cv::line(img, {lx, ly - 5}, {lx + 30, ly - 5}, kBatch, 1, cv::LINE_AA);
   text(img, "loss of each batch", {lx + 40, ly}, 0.45);

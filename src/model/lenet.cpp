@@ -28,7 +28,7 @@ torch::Tensor LeNetImpl::trunk(const torch::Tensor& x, TrunkMode mode) {
   const bool pooled = mode == TrunkMode::kPooled;
   TORCH_CHECK(!pooled || (x.size(2) >= 4 && x.size(3) >= 4),
               "LeNet::trunk: the pooled trunk needs images of at least 4x4, got ", x.sizes());
-  torch::Tensor h = torch::relu(conv1->forward(x));  // (N, 6, H, W)
+  torch::Tensor h = torch::relu(conv1->forward(x));                        // (N, 6, H, W)
   if (pooled) h = F::max_pool2d(h, F::MaxPool2dFuncOptions(2).stride(2));  // (N, 6, H/2, W/2)
   h = torch::relu(conv2->forward(h));  // (N, 16, H/2, W/2) or (N, 16, H, W)
   if (pooled) h = F::max_pool2d(h, F::MaxPool2dFuncOptions(2).stride(2));  // (N, 16, H/4, W/4)
@@ -37,13 +37,12 @@ torch::Tensor LeNetImpl::trunk(const torch::Tensor& x, TrunkMode mode) {
 
 torch::Tensor LeNetImpl::head(const torch::Tensor& maps) {
   const int64_t s = head_map_size();
-  TORCH_CHECK(maps.dim() == 4 && maps.size(1) == kTrunkChannels && maps.size(2) == s &&
-                  maps.size(3) == s,
-              "LeNet::head: expected (N, ", kTrunkChannels, ", ", s, ", ", s, "), got ",
-              maps.sizes());
-  torch::Tensor h = maps.flatten(1);                     // (N, 784)
-  h = torch::relu(fc1->forward(h));                      // (N, 120)
-  h = torch::relu(fc2->forward(h));                      // (N, 84)
+  TORCH_CHECK(
+      maps.dim() == 4 && maps.size(1) == kTrunkChannels && maps.size(2) == s && maps.size(3) == s,
+      "LeNet::head: expected (N, ", kTrunkChannels, ", ", s, ", ", s, "), got ", maps.sizes());
+  torch::Tensor h = maps.flatten(1);                      // (N, 784)
+  h = torch::relu(fc1->forward(h));                       // (N, 120)
+  h = torch::relu(fc2->forward(h));                       // (N, 84)
   return torch::log_softmax(fc3->forward(h), /*dim=*/1);  // (N, num_classes)
 }
 

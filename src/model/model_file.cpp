@@ -11,9 +11,15 @@
 namespace adgap {
 
 nlohmann::json ModelMeta::to_json() const {
-  return {{"arch", arch},           {"dataset", dataset},         {"num_classes", num_classes},
-          {"in_channels", in_channels}, {"input_size", input_size}, {"input_scale", input_scale},
-          {"input_offset", input_offset}, {"polarity", polarity},  {"epochs", epochs},
+  return {{"arch", arch},
+          {"dataset", dataset},
+          {"num_classes", num_classes},
+          {"in_channels", in_channels},
+          {"input_size", input_size},
+          {"input_scale", input_scale},
+          {"input_offset", input_offset},
+          {"polarity", polarity},
+          {"epochs", epochs},
           {"seed", seed}};
 }
 

@@ -60,8 +60,8 @@ void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
   atomic_write(path, [&](const std::string& tmp) { ar.save_to(tmp); });
 }
 
-void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta,
-                     torch::optim::Adam& opt, TrainProgress& p) {
+void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch::optim::Adam& opt,
+                     TrainProgress& p) {
   torch::serialize::InputArchive ar, weights, optim;
   nlohmann::json state;
   try {
@@ -77,7 +77,8 @@ void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta,
     at::Tensor losses;
     ar.read("batch_losses", losses);
     losses = losses.contiguous();
-    p.result->batch_losses.assign(losses.data_ptr<float>(), losses.data_ptr<float>() + losses.numel());
+    p.result->batch_losses.assign(losses.data_ptr<float>(),
+                                  losses.data_ptr<float>() + losses.numel());
     p.epochs_done = state.at("epochs_done").get<int64_t>();
     p.step = state.at("step").get<int64_t>();
     p.rng_state = state.at("rng_state").get<std::string>();

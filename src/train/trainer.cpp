@@ -83,8 +83,7 @@ void write_reports(const TrainConfig& cfg, const TrainResult& r) {
 
 std::string epoch_line(const EpochStats& e, int64_t epochs) {
   char buf[256];
-  int len = std::snprintf(buf, sizeof buf,
-                          "epoch %2lld/%lld  loss %.4f  train-acc %6.2f %%", 
+  int len = std::snprintf(buf, sizeof buf, "epoch %2lld/%lld  loss %.4f  train-acc %6.2f %%",
                           static_cast<long long>(e.epoch), static_cast<long long>(epochs),
                           e.mean_loss, 100 * e.train_accuracy);
   if (e.test_accuracy >= 0) {
@@ -118,7 +117,7 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
 
   TrainProgress prog;
   prog.result = &r;
-  prog.config = {{"dataset", r.meta.dataset},   {"train_size", n},
+  prog.config = {{"dataset", r.meta.dataset},    {"train_size", n},
                  {"batch_size", cfg.batch_size}, {"lr", cfg.lr},
                  {"lr_decay", cfg.lr_decay},     {"seed", cfg.seed}};
   const std::string ckpt = checkpoint_path(cfg.out_dir);

@@ -15,7 +15,9 @@ bool is_terminal(const std::ostream* os) {
 }  // namespace
 
 ProgressBar::ProgressBar(std::ostream* os, int64_t total, std::string label, bool enabled)
-    : os_(os), total_(total), label_(std::move(label)),
+    : os_(os),
+      total_(total),
+      label_(std::move(label)),
       active_(enabled && os && total > 0 && is_terminal(os)) {}
 
 void ProgressBar::update(int64_t done, const std::string& note) {

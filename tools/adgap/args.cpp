@@ -41,10 +41,13 @@ std::string Args::usage() const {
   os << "usage: adgap " << command_ << " [options]\n\n" << summary_ << "\n\noptions:\n";
   for (const Option& o : options_) {
     std::string lhs = "  --" + o.name + (o.metavar.empty() ? "" : " " + o.metavar);
-    if (lhs.size() < 24) lhs.resize(24, ' ');
-    else lhs += "  ";
+    if (lhs.size() < 24)
+      lhs.resize(24, ' ');
+    else
+      lhs += "  ";
     os << lhs << o.help;
-    if (o.kind != Kind::kFlag && !o.default_text.empty()) os << " (default: " << o.default_text << ")";
+    if (o.kind != Kind::kFlag && !o.default_text.empty())
+      os << " (default: " << o.default_text << ")";
     os << "\n";
   }
   os << "  --help                  show this help and exit\n";
@@ -89,8 +92,9 @@ bool Args::parse(int argc, char** argv, int first) {
     }
     char* end = nullptr;
     errno = 0;
-    const double v = opt->kind == Kind::kInt ? static_cast<double>(std::strtoll(value.c_str(), &end, 10))
-                                             : std::strtod(value.c_str(), &end);
+    const double v = opt->kind == Kind::kInt
+                         ? static_cast<double>(std::strtoll(value.c_str(), &end, 10))
+                         : std::strtod(value.c_str(), &end);
     if (value.empty() || *end != '\0' || errno == ERANGE) {
       throw UsageError("--" + name + ": '" + value + "' is not a valid " +
                        (opt->kind == Kind::kInt ? "integer" : "number"));
@@ -99,8 +103,10 @@ bool Args::parse(int argc, char** argv, int first) {
       throw UsageError("--" + name + ": " + value + " is out of range [" + number_text(opt->lo) +
                        ", " + number_text(opt->hi) + "]");
     }
-    if (opt->kind == Kind::kInt) *static_cast<int64_t*>(opt->target) = std::strtoll(value.c_str(), nullptr, 10);
-    else *static_cast<double*>(opt->target) = v;
+    if (opt->kind == Kind::kInt)
+      *static_cast<int64_t*>(opt->target) = std::strtoll(value.c_str(), nullptr, 10);
+    else
+      *static_cast<double*>(opt->target) = v;
   }
   return true;
 }

@@ -15,9 +15,10 @@ int cmd_demo(int argc, char** argv) {
   std::string data_dir = kDefaultDataDir;
   int64_t threads = 0, seed = 0;
   bool fresh = false;
-  Args args("demo", "Run the whole pipeline on defaults: train the paper's network on MNIST\n"
-                    "(reusing a finished model in --out, resuming an interrupted one), evaluate it,\n"
-                    "and write the figures and reports into --out.");
+  Args args("demo",
+            "Run the whole pipeline on defaults: train the paper's network on MNIST\n"
+            "(reusing a finished model in --out, resuming an interrupted one), evaluate it,\n"
+            "and write the figures and reports into --out.");
   args.text("data", &data_dir, "DIR", "directory with the MNIST IDX files");
   args.text("out", &cfg.out_dir, "DIR", "output directory");
   args.integer("epochs", &cfg.epochs, 1, 1000, "training epochs");
@@ -38,8 +39,8 @@ int cmd_demo(int argc, char** argv) {
   atomic_write_text(cfg.out_dir + "/eval.json", ev.to_json().dump(2) + "\n");
   std::printf("\ndemo done: test accuracy %.2f %%\n", 100 * ev.accuracy);
   std::cout << "  model        " << model_path(cfg.out_dir) << "\n"
-            << "  loss curve   " << loss_png_path(cfg.out_dir) << " (per batch: "
-            << loss_csv_path(cfg.out_dir) << ")\n"
+            << "  loss curve   " << loss_png_path(cfg.out_dir)
+            << " (per batch: " << loss_csv_path(cfg.out_dir) << ")\n"
             << "  evaluation   " << cfg.out_dir << "/eval.json\n";
   return 0;
 }

@@ -14,12 +14,14 @@ int cmd_eval(int argc, char** argv) {
   std::string model_file = "runs/mnist/model.pt", data_dir = kDefaultDataDir, split = "test";
   std::string json_path;
   int64_t threads = 0;
-  Args args("eval", "Evaluate a trained model on an IDX split: accuracy overall and per class,\n"
-                    "confusion matrix; printed and written as JSON.");
+  Args args("eval",
+            "Evaluate a trained model on an IDX split: accuracy overall and per class,\n"
+            "confusion matrix; printed and written as JSON.");
   args.text("model", &model_file, "FILE", "model written by `adgap train`");
   args.text("data", &data_dir, "DIR", "directory with the IDX files");
   args.text("split", &split, "NAME", "train or test");
-  args.text("json", &json_path, "FILE", "JSON output (default: eval-<split>.json beside the model)");
+  args.text("json", &json_path, "FILE",
+            "JSON output (default: eval-<split>.json beside the model)");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
   if (!args.parse(argc, argv, 2)) return 0;
   if (split != "train" && split != "test") {
@@ -30,8 +32,8 @@ int cmd_eval(int argc, char** argv) {
   const Dataset data = load_split(data_dir, split, m.meta.num_classes);
   if (data.images.size(1) != m.meta.in_channels || data.images.size(2) != m.meta.input_size ||
       data.images.size(3) != m.meta.input_size) {
-    throw std::runtime_error(data_dir + ": images are " + std::to_string(data.images.size(2)) + "x" +
-                             std::to_string(data.images.size(3)) + " but " + model_file +
+    throw std::runtime_error(data_dir + ": images are " + std::to_string(data.images.size(2)) +
+                             "x" + std::to_string(data.images.size(3)) + " but " + model_file +
                              " expects " + std::to_string(m.meta.input_size) + "x" +
                              std::to_string(m.meta.input_size));
   }
@@ -40,7 +42,8 @@ int cmd_eval(int argc, char** argv) {
             << m.meta.seed << ") on " << data.name << ":\n"
             << ev.to_text();
   if (json_path.empty()) {
-    json_path = (std::filesystem::path(model_file).parent_path() / ("eval-" + split + ".json")).string();
+    json_path =
+        (std::filesystem::path(model_file).parent_path() / ("eval-" + split + ".json")).string();
   }
   nlohmann::json j = ev.to_json();
   j["model"] = model_file;

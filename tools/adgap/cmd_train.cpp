@@ -20,8 +20,8 @@ Splits load_splits(const std::string& dir, int64_t limit_train) {
                              std::to_string(s.train.images.size(3)));
   }
   std::cout << "data: " << dir << ": " << s.train.size() << " training and " << s.test.size()
-            << " test images of " << s.train.images.size(2) << "x" << s.train.images.size(3)
-            << ", " << s.train.num_classes << " classes\n";
+            << " test images of " << s.train.images.size(2) << "x" << s.train.images.size(3) << ", "
+            << s.train.num_classes << " classes\n";
   return s;
 }
 
@@ -41,8 +41,8 @@ TrainResult run_training(const Splits& data, const TrainConfig& cfg, int64_t thr
     ips += e.images_per_second;
   }
   if (!r.epochs.empty()) {
-    std::printf("mean over %zu epochs: %.1f s per epoch, %.0f images per second\n",
-                r.epochs.size(), secs / r.epochs.size(), ips / r.epochs.size());
+    std::printf("mean over %zu epochs: %.1f s per epoch, %.0f images per second\n", r.epochs.size(),
+                secs / r.epochs.size(), ips / r.epochs.size());
   }
   std::cout << "wrote " << model_path(cfg.out_dir) << ", " << loss_csv_path(cfg.out_dir) << ", "
             << loss_png_path(cfg.out_dir) << std::endl;
@@ -54,9 +54,10 @@ int cmd_train(int argc, char** argv) {
   std::string data_dir = kDefaultDataDir;
   int64_t threads = 0, limit = 0, seed = 0;
   bool quiet = false;
-  Args args("train", "Train the paper's Table 1 network (Adam, batch 300, 10 epochs) on an IDX "
-                     "dataset.\nWrites checkpoint.pt after every epoch, then model.pt, loss.csv, "
-                     "loss.png and eval.json into --out.");
+  Args args("train",
+            "Train the paper's Table 1 network (Adam, batch 300, 10 epochs) on an IDX "
+            "dataset.\nWrites checkpoint.pt after every epoch, then model.pt, loss.csv, "
+            "loss.png and eval.json into --out.");
   args.text("data", &data_dir, "DIR", "directory with the four (optionally .gz) IDX files");
   args.text("out", &cfg.out_dir, "DIR", "output directory");
   args.integer("epochs", &cfg.epochs, 1, 1000, "passes over the training set");
@@ -66,7 +67,8 @@ int cmd_train(int argc, char** argv) {
   args.integer("seed", &seed, 0, INT64_MAX, "initialisation and shuffling seed");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
   args.integer("limit", &limit, 0, INT64_MAX, "train on the first N images only, 0 = all");
-  args.integer("stop-after", &cfg.stop_after, 0, 1000, "stop after N epochs of this call (resume later)");
+  args.integer("stop-after", &cfg.stop_after, 0, 1000,
+               "stop after N epochs of this call (resume later)");
   args.flag("resume", &cfg.resume, "continue from --out/checkpoint.pt if it exists");
   args.flag("quiet", &quiet, "no per-epoch lines");
   if (!args.parse(argc, argv, 2)) return 0;

@@ -14,7 +14,8 @@ int cmd_eval(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
 
 // Shared by the commands.
-inline constexpr const char* kDefaultDataDir = "data/mnist";  // where scripts/fetch_mnist.sh puts it
+inline constexpr const char* kDefaultDataDir =
+    "data/mnist";  // where scripts/fetch_mnist.sh puts it
 
 // Loads the training and test splits of `dir`, the test labels checked against the training
 // class count, and prints a one-line summary.

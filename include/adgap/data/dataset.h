@@ -24,7 +24,8 @@ struct Dataset {
 Dataset load_split(const std::string& dir, const std::string& split, int64_t num_classes = 0);
 
 // Path of an IDX file of the split, raw or .gz, whichever exists; throws naming both if neither.
-std::string find_idx_file(const std::string& dir, const std::string& split, const std::string& kind);
+std::string find_idx_file(const std::string& dir, const std::string& split,
+                          const std::string& kind);
 
 // Converts uint8 images (N, 1, H, W) to float in [0, 1] (pixels / 255), the network's input.
 at::Tensor to_input(const at::Tensor& images_u8);

@@ -13,12 +13,12 @@
 namespace adgap {
 
 struct EvalResult {
-  int64_t count = 0;                              // images evaluated
-  double mean_loss = 0;                           // mean NLL
-  double accuracy = 0;                            // fraction right
-  std::vector<int64_t> class_count;               // (C) images per true class
-  std::vector<double> class_accuracy;             // (C) recall of each class
-  std::vector<std::vector<int64_t>> confusion;    // (C, C) [true][predicted]
+  int64_t count = 0;                            // images evaluated
+  double mean_loss = 0;                         // mean NLL
+  double accuracy = 0;                          // fraction right
+  std::vector<int64_t> class_count;             // (C) images per true class
+  std::vector<double> class_accuracy;           // (C) recall of each class
+  std::vector<std::vector<int64_t>> confusion;  // (C, C) [true][predicted]
 
   nlohmann::json to_json() const;
   // A human-readable report: overall line, per-class table, confusion matrix.

@@ -8,9 +8,9 @@
 namespace adgap {
 
 struct LossCurve {
-  std::vector<float> batch_losses;       // one per update
-  int64_t batches_per_epoch = 1;         // for the epoch marks
-  std::vector<double> epoch_test_acc;    // after each epoch, in [0,1]; may be empty
+  std::vector<float> batch_losses;     // one per update
+  int64_t batches_per_epoch = 1;       // for the epoch marks
+  std::vector<double> epoch_test_acc;  // after each epoch, in [0,1]; may be empty
   std::string title = "Training loss";
 };
 

@@ -19,15 +19,15 @@ namespace adgap {
 
 struct ModelMeta {
   std::string arch = "lenet-table1";       // the only architecture so far (paper Table 1)
-  std::string dataset = "mnist";            // what it was trained on
-  int64_t num_classes = 10;                 // output classes
-  int64_t in_channels = 1;                  // grayscale
-  int64_t input_size = 28;                  // training images are input_size^2
-  double input_scale = 1.0 / 255.0;         // network input = pixel * input_scale + input_offset
-  double input_offset = 0.0;                //   (paper: pixels / 255, no mean subtraction)
+  std::string dataset = "mnist";           // what it was trained on
+  int64_t num_classes = 10;                // output classes
+  int64_t in_channels = 1;                 // grayscale
+  int64_t input_size = 28;                 // training images are input_size^2
+  double input_scale = 1.0 / 255.0;        // network input = pixel * input_scale + input_offset
+  double input_offset = 0.0;               //   (paper: pixels / 255, no mean subtraction)
   std::string polarity = "light-on-dark";  // MNIST strokes are bright on a dark background
-  int64_t epochs = 0;                       // epochs trained
-  uint64_t seed = 0;                        // training seed
+  int64_t epochs = 0;                      // epochs trained
+  uint64_t seed = 0;                       // training seed
 
   nlohmann::json to_json() const;
   static ModelMeta from_json(const nlohmann::json& j, const std::string& source);

@@ -11,11 +11,11 @@
 namespace adgap {
 
 struct TrainProgress {
-  int64_t epochs_done = 0;   // completed epochs
-  int64_t step = 0;          // Adam updates done (the t of the learning-rate decay)
-  std::string rng_state;     // std::mt19937_64 state, as its stream operator writes it
+  int64_t epochs_done = 0;        // completed epochs
+  int64_t step = 0;               // Adam updates done (the t of the learning-rate decay)
+  std::string rng_state;          // std::mt19937_64 state, as its stream operator writes it
   TrainResult* result = nullptr;  // losses and epoch statistics to save / restore
-  nlohmann::json config;     // settings that must match on resume
+  nlohmann::json config;          // settings that must match on resume
 };
 
 void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
@@ -23,7 +23,7 @@ void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
 
 // Restores into `net` and `opt` (already built with the same shapes) and `p`. Throws
 // std::runtime_error naming the file when it is unreadable or its config differs from p.config.
-void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta,
-                     torch::optim::Adam& opt, TrainProgress& p);
+void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch::optim::Adam& opt,
+                     TrainProgress& p);
 
 }  // namespace adgap

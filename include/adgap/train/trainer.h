@@ -18,24 +18,24 @@
 namespace adgap {
 
 struct TrainConfig {
-  int64_t epochs = 10;          // passes over the training set (paper)
-  int64_t batch_size = 300;     // images per update (paper)
-  double lr = 1e-3;             // Adam step size (paper)
-  double lr_decay = 1e-5;       // Torch7 decay: the step size at update t is lr / (1 + t * lr_decay)
-  uint64_t seed = 0;            // weight initialisation and shuffling
+  int64_t epochs = 10;       // passes over the training set (paper)
+  int64_t batch_size = 300;  // images per update (paper)
+  double lr = 1e-3;          // Adam step size (paper)
+  double lr_decay = 1e-5;    // Torch7 decay: the step size at update t is lr / (1 + t * lr_decay)
+  uint64_t seed = 0;         // weight initialisation and shuffling
   std::string out_dir = "runs/mnist";  // checkpoint.pt, model.pt, loss.csv, loss.png go here
-  bool resume = false;          // continue from out_dir/checkpoint.pt when it exists
-  int64_t stop_after = 0;       // stop after this many epochs in this call (0: never); for tests
-                                //   and for splitting long runs, as if the process were killed
-  bool progress = true;         // per-epoch lines (and a bar on a terminal) to the log stream
+  bool resume = false;                 // continue from out_dir/checkpoint.pt when it exists
+  int64_t stop_after = 0;  // stop after this many epochs in this call (0: never); for tests
+                           //   and for splitting long runs, as if the process were killed
+  bool progress = true;    // per-epoch lines (and a bar on a terminal) to the log stream
 };
 
 struct EpochStats {
-  int64_t epoch = 0;           // 1-based
-  double mean_loss = 0;        // mean training NLL over the epoch's batches
-  double train_accuracy = 0;   // fraction of training images classified right during the epoch
-  double test_accuracy = -1;   // after the epoch; -1 when no test set was given
-  double seconds = 0;          // wall time of the epoch's updates
+  int64_t epoch = 0;          // 1-based
+  double mean_loss = 0;       // mean training NLL over the epoch's batches
+  double train_accuracy = 0;  // fraction of training images classified right during the epoch
+  double test_accuracy = -1;  // after the epoch; -1 when no test set was given
+  double seconds = 0;         // wall time of the epoch's updates
   double images_per_second = 0;
 };
 
@@ -44,8 +44,8 @@ struct TrainResult {
   ModelMeta meta;
   std::vector<float> batch_losses;  // one per update, all epochs so far (paper Figure 1)
   int64_t batches_per_epoch = 0;
-  std::vector<EpochStats> epochs;   // every epoch so far, including those before a resume
-  bool finished = false;            // all cfg.epochs done (model.pt written)
+  std::vector<EpochStats> epochs;  // every epoch so far, including those before a resume
+  bool finished = false;           // all cfg.epochs done (model.pt written)
 };
 
 // Paths of the files training writes into cfg.out_dir.
@@ -56,7 +56,8 @@ std::string loss_png_path(const std::string& out_dir);
 std::string train_json_path(const std::string& out_dir);  // settings and per-epoch statistics
 
 // Trains on `train`, evaluating on `test` (may be null) after each epoch; writes the checkpoint,
-// train.json, loss CSV and loss-curve PNG after each epoch and model.pt at the end. Logs to `log` (may be null).
+// train.json, loss CSV and loss-curve PNG after each epoch and model.pt at the end. Logs to `log`
+// (may be null).
 TrainResult train_model(const Dataset& train, const Dataset* test, const TrainConfig& cfg,
                         std::ostream* log);
 
