@@ -36,9 +36,18 @@ void Args::real(const std::string& name, double* target, double lo, double hi,
   add({name, "X", help, number_text(*target), Kind::kReal, target, lo, hi});
 }
 
+void Args::positionals(std::vector<std::string>* target, const std::string& metavar,
+                       size_t min_count) {
+  positionals_ = target;
+  positional_metavar_ = metavar;
+  positional_min_ = min_count;
+}
+
 std::string Args::usage() const {
   std::ostringstream os;
-  os << "usage: adgap " << command_ << " [options]\n\n" << summary_ << "\n\noptions:\n";
+  os << "usage: adgap " << command_ << " [options]"
+     << (positionals_ ? " " + positional_metavar_ + "..." : "") << "\n\n"
+     << summary_ << "\n\noptions:\n";
   for (const Option& o : options_) {
     std::string lhs = "  --" + o.name + (o.metavar.empty() ? "" : " " + o.metavar);
     if (lhs.size() < 24)
@@ -60,6 +69,10 @@ bool Args::parse(int argc, char** argv, int first) {
     if (arg == "--help" || arg == "-h") {
       std::cout << usage();
       return false;
+    }
+    if (arg.rfind("--", 0) != 0 && positionals_) {
+      positionals_->push_back(arg);
+      continue;
     }
     if (arg.rfind("--", 0) != 0) {
       throw UsageError("unexpected argument '" + arg + "' for 'adgap " + command_ + "'");
@@ -107,6 +120,10 @@ bool Args::parse(int argc, char** argv, int first) {
       *static_cast<int64_t*>(opt->target) = std::strtoll(value.c_str(), nullptr, 10);
     else
       *static_cast<double*>(opt->target) = v;
+  }
+  if (positionals_ && positionals_->size() < positional_min_) {
+    throw UsageError("needs at least " + std::to_string(positional_min_) + " " +
+                     positional_metavar_ + " argument" + (positional_min_ > 1 ? "s" : ""));
   }
   return true;
 }

@@ -24,6 +24,8 @@ class Args {
   void integer(const std::string& name, int64_t* target, int64_t lo, int64_t hi,
                const std::string& help);
   void real(const std::string& name, double* target, double lo, double hi, const std::string& help);
+  // Accepts arguments not starting with "--" into `target` (at least `min_count` of them).
+  void positionals(std::vector<std::string>* target, const std::string& metavar, size_t min_count);
 
   // Parses argv[first..argc). Returns false when --help was given (usage already printed to
   // stdout); throws UsageError for an unknown option, a missing or malformed value, or a value
@@ -42,6 +44,9 @@ class Args {
   void add(Option o);
   std::string command_, summary_;
   std::vector<Option> options_;
+  std::vector<std::string>* positionals_ = nullptr;
+  std::string positional_metavar_;
+  size_t positional_min_ = 0;
 };
 
 }  // namespace adgap::cli

@@ -12,6 +12,9 @@ namespace adgap::cli {
 int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_demo(int argc, char** argv);
+int cmd_weights(int argc, char** argv);
+int cmd_heatmap(int argc, char** argv);
+int cmd_detect(int argc, char** argv);
 
 // Shared by the commands.
 inline constexpr const char* kDefaultDataDir =

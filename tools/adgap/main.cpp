@@ -16,7 +16,10 @@ constexpr const char* kUsage =
     "commands:\n"
     "  train   train the paper's network on MNIST (or another IDX dataset)\n"
     "  eval    accuracy, per-class accuracy and confusion matrix of a trained model\n"
-    "  demo    the whole pipeline on defaults: train (or reuse), evaluate, figures\n"
+    "  weights filter importance (paper Eq. 1), globally and per class\n"
+    "  heatmap AdGAP heatmaps (paper Eq. 2) of images of any size, overlays and masks\n"
+    "  detect  find and read the digits in images, JSON and overlays\n"
+    "  demo    the whole pipeline on defaults: train (or reuse), weights, heatmaps, detection\n"
     "\n"
     "`adgap <command> --help` describes a command's options.\n";
 
@@ -40,6 +43,9 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cmd_train(argc, argv);
     if (cmd == "eval") return cmd_eval(argc, argv);
     if (cmd == "demo") return cmd_demo(argc, argv);
+    if (cmd == "weights") return cmd_weights(argc, argv);
+    if (cmd == "heatmap") return cmd_heatmap(argc, argv);
+    if (cmd == "detect") return cmd_detect(argc, argv);
     std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

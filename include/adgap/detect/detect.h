@@ -1,0 +1,54 @@
+// From heatmap hotspots to read digits: threshold the AdGAP map, group connected regions into
+// character candidates, crop each from the image, normalise it the way MNIST digits are
+// (strokes bright, a 20x20 box inside 28x28, centred by mass) and classify it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core/mat.hpp>
+
+#include <string>
+#include <vector>
+
+#include "adgap/heatmap/heatmap.h"
+#include "adgap/heatmap/threshold.h"
+
+namespace adgap {
+
+struct Detection {
+  cv::Rect box;       // input pixel coordinates
+  int label = -1;     // predicted class
+  float score = 0;    // softmax probability of the label
+};
+
+struct DetectConfig {
+  HeatmapConfig heatmap;        // map mode, polarity, tiling
+  ThresholdConfig threshold;    // hotspot extraction (paper: mean + 2 std)
+  int merge_gap = 3;            // px: hotspot fragments closer than this form one candidate
+  int min_size = 8;             // px: candidates with both sides smaller are dropped
+  double max_fraction = 0.5;    // candidates covering more of either image side are dropped
+  double margin = 0.25;         // crop margin around a candidate, fraction of its larger side
+  double min_score = 0.9;       // minimum softmax probability to keep a detection
+};
+
+struct DetectOutput {
+  cv::Mat heatmap;                    // CV_32F in [0, 1], input size
+  double threshold = 0;               // value the mask was cut at
+  cv::Mat mask;                       // CV_8U 0/255
+  std::vector<cv::Rect> candidates;   // grouped hotspot boxes before classification
+  std::vector<Detection> detections;  // kept, sorted by top edge, then left edge
+};
+
+// Normalises a crop (8-bit gray) to a 28x28 MNIST-style float image in [0, 1], strokes
+// bright. `invert` flips dark-on-light strokes. Returns false when the crop holds no strokes.
+// `ink` receives the strokes' bounding box inside the crop.
+bool mnist_normalize(const cv::Mat& crop, bool invert, cv::Mat& out28, cv::Rect* ink = nullptr);
+
+// Runs the whole chain on an 8-bit grayscale image with the given filter weights.
+DetectOutput detect_digits(LeNet& net, const cv::Mat& gray, const std::vector<float>& weights,
+                           const DetectConfig& cfg);
+
+// One image's entry of the detection JSON schema.
+nlohmann::json detections_json(const std::string& path, const cv::Size& size,
+                               const std::vector<Detection>& dets);
+
+}  // namespace adgap

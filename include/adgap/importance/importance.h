@@ -1,0 +1,54 @@
+// Filter importance, the paper's Eq. 1: how much the classification loss (and the 0/1 error)
+// rises when one final convolutional filter is blocked.
+//
+// Blocking channel i means zeroing its whole post-pool map (N, 16, 7, 7)[:, i] before the
+// fully connected head. The trunk runs once per batch; the baseline and all 16 blocked
+// variants go through the head together as one (17 * B) batch.
+//
+// Sign convention: rise = E_i - e (loss with i blocked minus baseline), as the reference
+// implementation computes it. The paper prints e - E_i, but with that sign the filters the
+// classifier relies on get the lowest weights and the min-max normalised heatmap shows the
+// background bright; the paper's own figures (digits bright) match E_i - e.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "adgap/data/dataset.h"
+#include "adgap/model/lenet.h"
+
+namespace adgap {
+
+struct FilterImportance {
+  std::string split;      // dataset the weights were measured on, e.g. "mnist/train"
+  int64_t samples = 0;    // images measured
+  int64_t channels = 0;   // final filters (16)
+  int64_t classes = 0;    // output classes
+  double baseline_loss = 0;   // mean NLL with no filter blocked
+  double baseline_error = 0;  // 0/1 error rate with no filter blocked
+  std::vector<double> loss_rise;   // (channels) mean NLL rise E_i - e over all samples
+  std::vector<double> error_rise;  // (channels) error-rate rise
+  std::vector<int64_t> class_samples;                // (classes)
+  std::vector<double> class_baseline_loss;           // (classes) mean NLL per true class
+  std::vector<std::vector<double>> class_loss_rise;  // (classes, channels) mean NLL rise
+  std::vector<std::vector<double>> class_error_rise;  // (classes, channels)
+
+  // Weights for a heatmap: the global loss rise, or class `c`'s row when c >= 0;
+  // `by_error` picks the 0/1 error rise instead of the loss rise.
+  std::vector<float> weights(int64_t c = -1, bool by_error = false) const;
+
+  nlohmann::json to_json() const;
+  static FilterImportance from_json(const nlohmann::json& j, const std::string& source);
+};
+
+// Measures importance over `data` with the network in eval mode, `batch_size` images at a time.
+FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t batch_size = 1000);
+
+// JSON file I/O (atomic write; read throws naming the file).
+void save_importance(const std::string& path, const FilterImportance& imp);
+FilterImportance load_importance(const std::string& path);
+
+}  // namespace adgap

@@ -1,0 +1,29 @@
+// Reading photos safely: a clear error naming the file for a missing, empty, undecodable,
+// 0x0 or absurdly large image, checked from the header before anything is decoded.
+#pragma once
+
+#include <opencv2/core/mat.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace adgap {
+
+class ImageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 30;  // OpenCV's own decode limit
+
+// Width and height a PNG or JPEG header declares; {-1, -1} for other formats.
+cv::Size declared_size(const std::string& path);
+
+// Decodes `path` as 8-bit BGR. Throws ImageError naming the file and the problem.
+cv::Mat load_bgr(const std::string& path);
+
+// 8-bit grayscale of a BGR (or already gray) image.
+cv::Mat to_gray(const cv::Mat& img);
+
+}  // namespace adgap

@@ -1,0 +1,147 @@
+#include "adgap/detect/detect.h"
+
+#include <ATen/ATen.h>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+
+namespace adgap {
+
+namespace {
+
+constexpr int kBox = 20;   // MNIST digits fit a 20x20 box ...
+constexpr int kSide = 28;  // ... centred by mass in 28x28
+
+// Groups mask pixels into candidate boxes: fragments within `gap` px of each other merge.
+// Each box is the extent of the original mask pixels of one group.
+std::vector<cv::Rect> group_hotspots(const cv::Mat& mask, int gap) {
+  cv::Mat grown = mask;
+  if (gap > 0) {
+    cv::dilate(mask, grown, cv::getStructuringElement(cv::MORPH_RECT, {2 * gap + 1, 2 * gap + 1}));
+  }
+  cv::Mat labels;
+  const int n = cv::connectedComponents(grown, labels, 8, CV_32S);
+  std::vector<int> x0(n, INT32_MAX), y0(n, INT32_MAX), x1(n, -1), y1(n, -1);
+  for (int y = 0; y < mask.rows; ++y) {
+    const uint8_t* m = mask.ptr<uint8_t>(y);
+    const int* l = labels.ptr<int>(y);
+    for (int x = 0; x < mask.cols; ++x) {
+      if (!m[x]) continue;
+      const int k = l[x];
+      x0[k] = std::min(x0[k], x);
+      x1[k] = std::max(x1[k], x);
+      y0[k] = std::min(y0[k], y);
+      y1[k] = std::max(y1[k], y);
+    }
+  }
+  std::vector<cv::Rect> boxes;
+  for (int k = 1; k < n; ++k) {
+    if (x1[k] >= 0) boxes.emplace_back(x0[k], y0[k], x1[k] - x0[k] + 1, y1[k] - y0[k] + 1);
+  }
+  return boxes;
+}
+
+}  // namespace
+
+bool mnist_normalize(const cv::Mat& crop, bool invert, cv::Mat& out28, cv::Rect* ink) {
+  CV_Assert(crop.type() == CV_8UC1 && !crop.empty());
+  cv::Mat g = invert ? 255 - crop : crop.clone();
+  // Background = the crop's median level; keep what stands above it, zero the rest (Otsu).
+  cv::Mat flat = g.reshape(1, 1).clone();
+  std::nth_element(flat.begin<uint8_t>(), flat.begin<uint8_t>() + flat.cols / 2, flat.end<uint8_t>());
+  const int bg = flat.at<uint8_t>(flat.cols / 2);
+  cv::Mat fg;
+  cv::subtract(g, cv::Scalar(bg), fg);  // saturates at 0
+  double hi = 0;
+  cv::minMaxLoc(fg, nullptr, &hi);
+  if (hi < 8) return false;  // no strokes: nearly flat crop
+  cv::Mat bin;
+  const double t = cv::threshold(fg, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  cv::threshold(fg, fg, t, 0, cv::THRESH_TOZERO);
+  const cv::Rect box = cv::boundingRect(fg);
+  if (box.area() == 0) return false;
+  if (ink) *ink = box;
+  // Fit the strokes into 20x20 keeping the aspect ratio, stretch contrast to full range.
+  cv::Mat digit;
+  fg(box).convertTo(digit, CV_32F, 1.0 / std::max(hi, 1.0));
+  const double scale = static_cast<double>(kBox) / std::max(box.width, box.height);
+  const cv::Size sz(std::max(1, static_cast<int>(std::lround(box.width * scale))),
+                    std::max(1, static_cast<int>(std::lround(box.height * scale))));
+  cv::resize(digit, digit, sz, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  double mx = 0;
+  cv::minMaxLoc(digit, nullptr, &mx);
+  if (mx > 0) digit /= mx;
+  // Centre of mass to the centre of the 28x28 canvas.
+  const cv::Moments m = cv::moments(digit);
+  const double cx = m.m00 > 0 ? m.m10 / m.m00 : sz.width / 2.0;
+  const double cy = m.m00 > 0 ? m.m01 / m.m00 : sz.height / 2.0;
+  const int ox = std::clamp(static_cast<int>(std::lround(kSide / 2.0 - cx)), 0, kSide - sz.width);
+  const int oy = std::clamp(static_cast<int>(std::lround(kSide / 2.0 - cy)), 0, kSide - sz.height);
+  out28 = cv::Mat::zeros(kSide, kSide, CV_32F);
+  digit.copyTo(out28(cv::Rect(ox, oy, sz.width, sz.height)));
+  return true;
+}
+
+DetectOutput detect_digits(LeNet& net, const cv::Mat& gray, const std::vector<float>& weights,
+                           const DetectConfig& cfg) {
+  DetectOutput out;
+  out.heatmap = heatmap(net, gray, weights, cfg.heatmap);
+  out.threshold = threshold_value(out.heatmap, cfg.threshold);
+  out.mask = threshold_mask(out.heatmap, out.threshold);
+  const cv::Rect image(0, 0, gray.cols, gray.rows);
+  for (const cv::Rect& r : group_hotspots(out.mask, cfg.merge_gap)) {
+    if (r.width < cfg.min_size && r.height < cfg.min_size) continue;
+    if (r.width > cfg.max_fraction * gray.cols || r.height > cfg.max_fraction * gray.rows) continue;
+    out.candidates.push_back(r);
+  }
+
+  // Normalise every candidate, then classify them in one batch.
+  std::vector<cv::Mat> digits;
+  std::vector<cv::Rect> boxes;
+  for (const cv::Rect& r : out.candidates) {
+    const int m = static_cast<int>(std::lround(cfg.margin * std::max(r.width, r.height)));
+    const cv::Rect crop = cv::Rect(r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m) & image;
+    const cv::Mat patch = gray(crop);
+    Polarity pol = cfg.heatmap.polarity;
+    if (pol == Polarity::kAuto || pol == Polarity::kBoth) pol = resolve_polarity(patch, Polarity::kAuto);
+    cv::Mat d;
+    cv::Rect ink;
+    if (!mnist_normalize(patch, pol == Polarity::kDarkOnLight, d, &ink)) continue;
+    digits.push_back(d);
+    boxes.push_back(cv::Rect(crop.x + ink.x, crop.y + ink.y, ink.width, ink.height));
+  }
+  if (!digits.empty()) {
+    at::Tensor x = at::empty({static_cast<int64_t>(digits.size()), 1, kSide, kSide});
+    for (size_t i = 0; i < digits.size(); ++i) {
+      x[static_cast<int64_t>(i)][0].copy_(
+          at::from_blob(digits[i].data, {kSide, kSide}, at::kFloat));
+    }
+    at::NoGradGuard no_grad;
+    net->eval();
+    const at::Tensor prob = net->forward(x).exp();  // (K, C)
+    const auto [best, label] = prob.max(1);
+    for (size_t i = 0; i < digits.size(); ++i) {
+      const float s = best[static_cast<int64_t>(i)].item<float>();
+      if (s < cfg.min_score) continue;
+      out.detections.push_back({boxes[i], static_cast<int>(label[static_cast<int64_t>(i)].item<int64_t>()), s});
+    }
+  }
+  std::sort(out.detections.begin(), out.detections.end(),
+            [](const Detection& a, const Detection& b) {
+              return std::make_pair(a.box.y, a.box.x) < std::make_pair(b.box.y, b.box.x);
+            });
+  return out;
+}
+
+nlohmann::json detections_json(const std::string& path, const cv::Size& size,
+                               const std::vector<Detection>& dets) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const Detection& d : dets) {
+    arr.push_back({{"box", {d.box.x, d.box.y, d.box.width, d.box.height}},
+                   {"label", d.label},
+                   {"score", d.score}});
+  }
+  return {{"path", path}, {"width", size.width}, {"height", size.height}, {"detections", arr}};
+}
+
+}  // namespace adgap

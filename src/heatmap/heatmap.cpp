@@ -1,0 +1,169 @@
+#include "adgap/heatmap/heatmap.h"
+
+#include <ATen/ATen.h>
+#include <opencv2/imgproc.hpp>
+
+#include <stdexcept>
+
+namespace adgap {
+
+MapMode parse_map_mode(const std::string& s) {
+  if (s == "paper") return MapMode::kPaper;
+  if (s == "pooled") return MapMode::kPooled;
+  if (s == "dense") return MapMode::kDense;
+  throw std::invalid_argument("map mode '" + s + "' is not one of paper, pooled, dense");
+}
+
+Polarity parse_polarity(const std::string& s) {
+  if (s == "auto") return Polarity::kAuto;
+  if (s == "light-on-dark") return Polarity::kLightOnDark;
+  if (s == "dark-on-light") return Polarity::kDarkOnLight;
+  if (s == "both") return Polarity::kBoth;
+  throw std::invalid_argument("polarity '" + s +
+                              "' is not one of auto, light-on-dark, dark-on-light, both");
+}
+
+std::string to_string(MapMode m) {
+  return m == MapMode::kPaper ? "paper" : m == MapMode::kPooled ? "pooled" : "dense";
+}
+
+std::string to_string(Polarity p) {
+  switch (p) {
+    case Polarity::kAuto: return "auto";
+    case Polarity::kLightOnDark: return "light-on-dark";
+    case Polarity::kDarkOnLight: return "dark-on-light";
+    case Polarity::kBoth: return "both";
+  }
+  return "?";
+}
+
+at::Tensor trunk_maps(LeNet& net, const at::Tensor& x, MapMode mode) {
+  if (mode == MapMode::kPaper) return net->trunk(x, TrunkMode::kUnpooled);  // (N, 16, H, W)
+  if (mode == MapMode::kPooled) return net->trunk(x, TrunkMode::kPooled);   // (N, 16, H/4, W/4)
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == net->options().in_channels,
+              "trunk_maps: expected (N, C, H, W), got ", x.sizes());
+  // Dense: stride-1 pools; conv2 dilated by 2 to see what it sees after a stride-2 pool.
+  // Post-ReLU values are >= 0, so zero padding before a max-pool changes nothing inside.
+  at::Tensor c1 = at::relu(net->conv1->forward(x));                                 // (N, 6, H, W)
+  at::Tensor m1 = at::max_pool2d(at::constant_pad_nd(c1, {0, 1, 0, 1}), {2, 2}, {1, 1});  // (N, 6, H, W)
+  at::Tensor c2 = at::relu(at::conv2d(m1, net->conv2->weight, net->conv2->bias, /*stride=*/{1, 1},
+                                      /*padding=*/{4, 4}, /*dilation=*/{2, 2}));  // (N, 16, H, W)
+  return at::max_pool2d(at::constant_pad_nd(c2, {0, 2, 0, 2}), {2, 2}, /*stride=*/{1, 1},
+                        /*padding=*/{0, 0}, /*dilation=*/{2, 2});  // (N, 16, H, W)
+}
+
+namespace {
+
+// Pixels of context a tile needs on each side for its interior to be exact (multiple of 4 so
+// pooled tiles keep the pooling grid).
+int64_t halo(MapMode m) { return m == MapMode::kPaper ? 4 : m == MapMode::kPooled ? 16 : 12; }
+
+// Weighted map of one crop (h, w) as CV_32F aligned with the crop's pixels.
+cv::Mat crop_map(LeNet& net, const cv::Mat& crop_u8, bool invert, const at::Tensor& w,
+                 const HeatmapConfig& cfg) {
+  const int h = crop_u8.rows, wd = crop_u8.cols;
+  cv::Mat src = crop_u8.isContinuous() ? crop_u8 : crop_u8.clone();
+  at::Tensor x = at::from_blob(src.data, {1, 1, h, wd}, at::kByte).to(at::kFloat);
+  if (invert) x = 255.0f - x;
+  x = x * cfg.input_scale + cfg.input_offset;
+  if (cfg.mode == MapMode::kPooled) {
+    // Pad to a multiple of 4, map at 1/4 resolution, upsample x4, crop back.
+    const int ph = (h + 3) / 4 * 4, pw = (wd + 3) / 4 * 4;
+    x = at::constant_pad_nd(x, {0, pw - wd, 0, ph - h});
+    at::Tensor small = (trunk_maps(net, x, MapMode::kPooled)[0] * w).sum(0).contiguous();  // (ph/4, pw/4)
+    cv::Mat s(static_cast<int>(small.size(0)), static_cast<int>(small.size(1)), CV_32F,
+              small.data_ptr<float>());
+    cv::Mat up;
+    cv::resize(s, up, cv::Size(pw, ph), 0, 0, cv::INTER_LINEAR);
+    return up(cv::Rect(0, 0, wd, h)).clone();
+  }
+  at::Tensor f = trunk_maps(net, x, cfg.mode)[0];  // (16, h, w)
+  at::Tensor m = (f * w).sum(0);                    // (h, w)
+  if (cfg.mode == MapMode::kDense) {
+    // D[t] describes the window centred near t + 1.5: shift by 2 px to centre it.
+    m = at::constant_pad_nd(m, {2, 0, 2, 0}).narrow(0, 0, h).narrow(1, 0, wd);
+  }
+  m = m.contiguous();
+  return cv::Mat(h, wd, CV_32F, m.data_ptr<float>()).clone();
+}
+
+}  // namespace
+
+Polarity resolve_polarity(const cv::Mat& gray, Polarity p) {
+  if (p != Polarity::kAuto) return p;
+  // Strokes are thin and in the minority: against the local background (a blur) they stand
+  // out as a long tail of dark residuals (dark on light) or of bright ones (light on dark).
+  // The sign of the residuals' third moment tells which; it ignores uneven lighting.
+  cv::Mat g;
+  const double scale = std::min(1.0, 1024.0 / std::max(gray.cols, gray.rows));
+  if (scale < 1) {
+    cv::resize(gray, g, cv::Size(), scale, scale, cv::INTER_AREA);
+  } else {
+    g = gray;
+  }
+  cv::Mat f, blur;
+  g.convertTo(f, CV_32F);
+  cv::GaussianBlur(f, blur, cv::Size(0, 0), /*sigma=*/8.0);
+  cv::Mat r = f - blur;
+  cv::Mat r3 = r.mul(r).mul(r);
+  return cv::sum(r3)[0] < 0 ? Polarity::kDarkOnLight : Polarity::kLightOnDark;
+}
+
+cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& weights,
+                    const HeatmapConfig& cfg) {
+  if (gray.empty() || gray.type() != CV_8UC1) {
+    throw std::invalid_argument("raw_heatmap: expected a non-empty 8-bit grayscale image");
+  }
+  if (static_cast<int64_t>(weights.size()) != LeNetImpl::kTrunkChannels) {
+    throw std::invalid_argument("raw_heatmap: need " + std::to_string(LeNetImpl::kTrunkChannels) +
+                                " weights, got " + std::to_string(weights.size()));
+  }
+  if (cfg.tile < 0) throw std::invalid_argument("raw_heatmap: tile must be >= 0");
+  const Polarity pol = resolve_polarity(gray, cfg.polarity);
+  at::Tensor w = at::tensor(weights).view({LeNetImpl::kTrunkChannels, 1, 1});
+  at::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+
+  cv::Mat out(gray.size(), CV_32F);
+  const int tile = cfg.tile > 0 ? static_cast<int>(cfg.tile / 4 * 4 + (cfg.tile < 4 ? 4 : 0))
+                                : std::max(gray.rows, gray.cols);
+  const int hal = static_cast<int>(halo(cfg.mode));
+  for (int y0 = 0; y0 < gray.rows; y0 += tile) {
+    for (int x0 = 0; x0 < gray.cols; x0 += tile) {
+      const cv::Rect inner(x0, y0, std::min(tile, gray.cols - x0), std::min(tile, gray.rows - y0));
+      const int cx0 = std::max(0, x0 - hal), cy0 = std::max(0, y0 - hal);
+      const cv::Rect crop(cx0, cy0, std::min(gray.cols, inner.br().x + hal) - cx0,
+                          std::min(gray.rows, inner.br().y + hal) - cy0);
+      const cv::Mat patch = gray(crop);
+      cv::Mat m;
+      if (pol == Polarity::kBoth) {
+        m = cv::max(crop_map(net, patch, false, w, cfg), crop_map(net, patch, true, w, cfg));
+      } else {
+        m = crop_map(net, patch, pol == Polarity::kDarkOnLight, w, cfg);
+      }
+      m(cv::Rect(inner.x - crop.x, inner.y - crop.y, inner.width, inner.height)).copyTo(out(inner));
+    }
+  }
+  net->train(was_training);
+  return out;
+}
+
+void normalize_min_max(cv::Mat& h) {
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(h, &lo, &hi);
+  if (hi > lo) {
+    h.convertTo(h, CV_32F, 1.0 / (hi - lo), -lo / (hi - lo));
+  } else {
+    h.setTo(0);
+  }
+}
+
+cv::Mat heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& weights,
+                const HeatmapConfig& cfg) {
+  cv::Mat h = raw_heatmap(net, gray, weights, cfg);
+  normalize_min_max(h);
+  return h;
+}
+
+}  // namespace adgap

@@ -1,0 +1,153 @@
+#include "adgap/importance/importance.h"
+
+#include <ATen/ATen.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "adgap/io/atomic_file.h"
+
+namespace adgap {
+
+FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t batch_size) {
+  TORCH_CHECK(batch_size > 0, "compute_importance: batch_size must be positive");
+  const int64_t ch = LeNetImpl::kTrunkChannels, nc = net->options().num_classes;
+  const int64_t variants = ch + 1;  // 0: nothing blocked, 1 + i: channel i blocked
+  // Masks (V, 16, 1, 1): row 0 all ones, row 1 + i zero at channel i.
+  at::Tensor masks = at::ones({variants, ch, 1, 1});
+  for (int64_t i = 0; i < ch; ++i) masks[1 + i][i] = 0;
+
+  // Per-class sums: loss (C, V) and wrong (C, V).
+  at::Tensor loss_sum = at::zeros({nc, variants}, at::kDouble);
+  at::Tensor wrong_sum = at::zeros({nc, variants}, at::kDouble);
+  at::Tensor count = at::zeros({nc}, at::kDouble);
+  at::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  for (int64_t start = 0; start < data.size(); start += batch_size) {
+    const int64_t b = std::min(batch_size, data.size() - start);
+    const at::Tensor x = to_input(data.images.narrow(0, start, b));
+    const at::Tensor y = data.labels.narrow(0, start, b);          // (B)
+    const at::Tensor maps = net->trunk(x);                         // (B, 16, 7, 7)
+    const at::Tensor blocked = (maps.unsqueeze(0) * masks.unsqueeze(1))  // (V, B, 16, 7, 7)
+                                   .flatten(0, 1);                       // (V*B, 16, 7, 7)
+    const at::Tensor logp = net->head(blocked).view({variants, b, nc});  // (V, B, C)
+    const at::Tensor yv = y.unsqueeze(0).expand({variants, b});          // (V, B)
+    const at::Tensor nll = -logp.gather(2, yv.unsqueeze(2)).squeeze(2);  // (V, B)
+    const at::Tensor wrong = logp.argmax(2).ne(yv).to(at::kDouble);      // (V, B)
+    // Scatter each sample's values into its true class's row.
+    const at::Tensor onehot = at::one_hot(y, nc).to(at::kDouble);  // (B, C)
+    loss_sum += onehot.t().mm(nll.to(at::kDouble).t());            // (C, V)
+    wrong_sum += onehot.t().mm(wrong.t());
+    count += onehot.sum(0);
+  }
+  net->train(was_training);
+
+  FilterImportance r;
+  r.split = data.name;
+  r.samples = data.size();
+  r.channels = ch;
+  r.classes = nc;
+  const at::Tensor total_loss = loss_sum.sum(0), total_wrong = wrong_sum.sum(0);  // (V)
+  const double n = static_cast<double>(r.samples);
+  r.baseline_loss = total_loss[0].item<double>() / n;
+  r.baseline_error = total_wrong[0].item<double>() / n;
+  for (int64_t i = 0; i < ch; ++i) {
+    r.loss_rise.push_back((total_loss[1 + i].item<double>() - total_loss[0].item<double>()) / n);
+    r.error_rise.push_back((total_wrong[1 + i].item<double>() - total_wrong[0].item<double>()) / n);
+  }
+  for (int64_t c = 0; c < nc; ++c) {
+    const double k = count[c].item<double>();
+    r.class_samples.push_back(static_cast<int64_t>(k));
+    const double d = std::max(k, 1.0);
+    r.class_baseline_loss.push_back(loss_sum[c][0].item<double>() / d);
+    std::vector<double> lr, er;
+    for (int64_t i = 0; i < ch; ++i) {
+      lr.push_back((loss_sum[c][1 + i].item<double>() - loss_sum[c][0].item<double>()) / d);
+      er.push_back((wrong_sum[c][1 + i].item<double>() - wrong_sum[c][0].item<double>()) / d);
+    }
+    r.class_loss_rise.push_back(lr);
+    r.class_error_rise.push_back(er);
+  }
+  return r;
+}
+
+std::vector<float> FilterImportance::weights(int64_t c, bool by_error) const {
+  if (c >= classes) {
+    throw std::out_of_range("class " + std::to_string(c) + " out of range [0, " +
+                            std::to_string(classes) + ")");
+  }
+  const std::vector<double>& src =
+      c < 0 ? (by_error ? error_rise : loss_rise) : (by_error ? class_error_rise : class_loss_rise)[c];
+  return {src.begin(), src.end()};
+}
+
+nlohmann::json FilterImportance::to_json() const {
+  return {{"sign", "E_i - e (rise when channel i is blocked)"},
+          {"split", split},
+          {"samples", samples},
+          {"channels", channels},
+          {"classes", classes},
+          {"baseline_loss", baseline_loss},
+          {"baseline_error", baseline_error},
+          {"loss_rise", loss_rise},
+          {"error_rise", error_rise},
+          {"class_samples", class_samples},
+          {"class_baseline_loss", class_baseline_loss},
+          {"class_loss_rise", class_loss_rise},
+          {"class_error_rise", class_error_rise}};
+}
+
+FilterImportance FilterImportance::from_json(const nlohmann::json& j, const std::string& source) {
+  FilterImportance r;
+  try {
+    r.split = j.at("split").get<std::string>();
+    r.samples = j.at("samples").get<int64_t>();
+    r.channels = j.at("channels").get<int64_t>();
+    r.classes = j.at("classes").get<int64_t>();
+    r.baseline_loss = j.at("baseline_loss").get<double>();
+    r.baseline_error = j.at("baseline_error").get<double>();
+    r.loss_rise = j.at("loss_rise").get<std::vector<double>>();
+    r.error_rise = j.at("error_rise").get<std::vector<double>>();
+    r.class_samples = j.at("class_samples").get<std::vector<int64_t>>();
+    r.class_baseline_loss = j.at("class_baseline_loss").get<std::vector<double>>();
+    r.class_loss_rise = j.at("class_loss_rise").get<std::vector<std::vector<double>>>();
+    r.class_error_rise = j.at("class_error_rise").get<std::vector<std::vector<double>>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(source + ": not a filter-importance file (" + e.what() + ")");
+  }
+  const auto sized = [&](const std::vector<std::vector<double>>& m) {
+    if (static_cast<int64_t>(m.size()) != r.classes) return false;
+    for (const auto& row : m) {
+      if (static_cast<int64_t>(row.size()) != r.channels) return false;
+    }
+    return true;
+  };
+  if (static_cast<int64_t>(r.loss_rise.size()) != r.channels ||
+      static_cast<int64_t>(r.error_rise.size()) != r.channels || !sized(r.class_loss_rise) ||
+      !sized(r.class_error_rise)) {
+    throw std::runtime_error(source + ": filter-importance arrays do not match " +
+                             std::to_string(r.classes) + " classes x " +
+                             std::to_string(r.channels) + " channels");
+  }
+  return r;
+}
+
+void save_importance(const std::string& path, const FilterImportance& imp) {
+  atomic_write_text(path, imp.to_json().dump(2) + "\n");
+}
+
+FilterImportance load_importance(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(path + ": filter weights not found (compute them with `adgap weights`)");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw std::runtime_error(path + ": not valid JSON");
+  return FilterImportance::from_json(j, path);
+}
+
+}  // namespace adgap

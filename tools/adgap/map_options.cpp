@@ -1,0 +1,69 @@
+#include "map_options.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "adgap/importance/importance.h"
+#include "adgap/io/image.h"
+#include "adgap/util/threads.h"
+
+namespace adgap::cli {
+
+void MapOptions::add_to(Args& args) {
+  args.text("model", &model, "FILE", "trained model");
+  args.text("weights", &weights, "FILE", "filter weights from `adgap weights` (default: beside the model)");
+  args.text("mode", &mode, "MODE", "full-resolution maps: paper (pools removed), pooled, dense");
+  args.text("polarity", &polarity, "P", "auto, light-on-dark, dark-on-light or both (fused)");
+  args.integer("class", &cls, -1, 255, "use class C's weights (-1: global)");
+  args.flag("by-error", &by_error, "weights from the 0/1-error rise instead of the loss rise");
+  args.text("threshold", &threshold, "T", "mean-std (paper), fixed or otsu");
+  args.real("k", &k, -10, 10, "mean-std threshold: mean + k * std");
+  args.real("level", &level, 0, 1, "fixed threshold level on the [0,1] map");
+  args.integer("tile", &tile, 0, 1 << 20, "tile edge in pixels (0: untiled)");
+  args.text("out", &out, "DIR", "output directory");
+  args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
+}
+
+MapSetup resolve(const MapOptions& o) {
+  MapSetup s;
+  try {
+    s.cfg.heatmap.mode = parse_map_mode(o.mode);
+    s.cfg.heatmap.polarity = parse_polarity(o.polarity);
+    s.cfg.threshold.kind = parse_threshold(o.threshold);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  s.cfg.heatmap.tile = o.tile;
+  s.cfg.threshold.k = o.k;
+  s.cfg.threshold.level = o.level;
+  configure_threads(static_cast<int>(o.threads));
+  s.model = load_model(o.model);
+  s.cfg.heatmap.input_scale = s.model.meta.input_scale;
+  s.cfg.heatmap.input_offset = s.model.meta.input_offset;
+  const std::string wpath =
+      o.weights.empty()
+          ? (std::filesystem::path(o.model).parent_path() / "weights.json").string()
+          : o.weights;
+  const FilterImportance imp = load_importance(wpath);
+  if (imp.classes != s.model.meta.num_classes) {
+    throw std::runtime_error(wpath + ": has " + std::to_string(imp.classes) + " classes but " +
+                             o.model + " has " + std::to_string(s.model.meta.num_classes));
+  }
+  if (o.cls >= imp.classes) {
+    throw UsageError("--class: " + std::to_string(o.cls) + " is out of range [0, " +
+                     std::to_string(imp.classes) + ")");
+  }
+  s.weights = imp.weights(o.cls, o.by_error);
+  return s;
+}
+
+void check_images(const std::vector<std::string>& paths) {
+  for (const std::string& p : paths) load_bgr(p);
+}
+
+std::string output_path(const std::string& out_dir, const std::string& image, const std::string& suffix) {
+  return (std::filesystem::path(out_dir) / (std::filesystem::path(image).stem().string() + suffix))
+      .string();
+}
+
+}  // namespace adgap::cli
