@@ -15,6 +15,7 @@ int cmd_demo(int argc, char** argv);
 int cmd_weights(int argc, char** argv);
 int cmd_heatmap(int argc, char** argv);
 int cmd_detect(int argc, char** argv);
+int cmd_eval_scenes(int argc, char** argv);
 
 // Shared by the commands.
 inline constexpr const char* kDefaultDataDir =

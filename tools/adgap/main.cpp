@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "  weights filter importance (paper Eq. 1), globally and per class\n"
     "  heatmap AdGAP heatmaps (paper Eq. 2) of images of any size, overlays and masks\n"
     "  detect  find and read the digits in images, JSON and overlays\n"
+    "  eval-scenes  detection and reading measured on generated scenes, per map mode\n"
     "  demo    the whole pipeline on defaults: train (or reuse), weights, heatmaps, detection\n"
     "\n"
     "`adgap <command> --help` describes a command's options.\n";
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     if (cmd == "weights") return cmd_weights(argc, argv);
     if (cmd == "heatmap") return cmd_heatmap(argc, argv);
     if (cmd == "detect") return cmd_detect(argc, argv);
+    if (cmd == "eval-scenes") return cmd_eval_scenes(argc, argv);
     std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

@@ -1,0 +1,44 @@
+// Scoring detections against ground truth: greedy one-to-one matching at an IoU threshold,
+// then precision, recall, F1 and reading accuracy.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core/types.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include "adgap/detect/detect.h"
+#include "adgap/scene/scene.h"
+
+namespace adgap {
+
+// Intersection over union of two boxes (0 when both are empty).
+double iou(const cv::Rect& a, const cv::Rect& b);
+
+struct MatchCounts {
+  int64_t truths = 0;      // ground-truth digits
+  int64_t detections = 0;  // detections made
+  int64_t matched = 0;     // detections matched to a truth at IoU >= threshold
+  int64_t read = 0;        // matched and labelled right
+
+  double precision() const { return detections ? double(matched) / detections : 0.0; }
+  double recall() const { return truths ? double(matched) / truths : 0.0; }
+  double f1() const {
+    const double p = precision(), r = recall();
+    return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+  }
+  // Fraction of ground-truth digits found and read right.
+  double reading_accuracy() const { return truths ? double(read) / truths : 0.0; }
+  // Fraction of matched detections whose label is right.
+  double label_accuracy() const { return matched ? double(read) / matched : 0.0; }
+
+  MatchCounts& operator+=(const MatchCounts& o);
+  nlohmann::json to_json() const;
+};
+
+// Matches detections in descending score order, each to the unmatched truth of highest IoU.
+MatchCounts match_detections(const std::vector<Detection>& dets,
+                             const std::vector<DigitTruth>& truths, double min_iou = 0.5);
+
+}  // namespace adgap

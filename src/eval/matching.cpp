@@ -1,0 +1,58 @@
+#include "adgap/eval/matching.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace adgap {
+
+double iou(const cv::Rect& a, const cv::Rect& b) {
+  const double inter = (a & b).area();
+  const double uni = double(a.area()) + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+MatchCounts& MatchCounts::operator+=(const MatchCounts& o) {
+  truths += o.truths;
+  detections += o.detections;
+  matched += o.matched;
+  read += o.read;
+  return *this;
+}
+
+nlohmann::json MatchCounts::to_json() const {
+  return {{"truths", truths},       {"detections", detections},
+          {"matched", matched},     {"read", read},
+          {"precision", precision()}, {"recall", recall()},
+          {"f1", f1()},             {"reading_accuracy", reading_accuracy()},
+          {"label_accuracy", label_accuracy()}};
+}
+
+MatchCounts match_detections(const std::vector<Detection>& dets,
+                             const std::vector<DigitTruth>& truths, double min_iou) {
+  MatchCounts c;
+  c.truths = static_cast<int64_t>(truths.size());
+  c.detections = static_cast<int64_t>(dets.size());
+  std::vector<size_t> order(dets.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return dets[a].score > dets[b].score; });
+  std::vector<bool> taken(truths.size(), false);
+  for (size_t i : order) {
+    int best = -1;
+    double best_iou = min_iou;
+    for (size_t t = 0; t < truths.size(); ++t) {
+      const double v = iou(dets[i].box, truths[t].box);
+      if (!taken[t] && v >= best_iou) {
+        best = static_cast<int>(t);
+        best_iou = v;
+      }
+    }
+    if (best < 0) continue;
+    taken[best] = true;
+    ++c.matched;
+    if (dets[i].label == truths[best].label) ++c.read;
+  }
+  return c;
+}
+
+}  // namespace adgap
