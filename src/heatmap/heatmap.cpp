@@ -154,6 +154,9 @@ void normalize_min_max(cv::Mat& h) {
   cv::minMaxLoc(h, &lo, &hi);
   if (hi > lo) {
     h.convertTo(h, CV_32F, 1.0 / (hi - lo), -lo / (hi - lo));
+    // Rounding in the affine map can stray by an ulp; the result must be exactly in [0, 1].
+    cv::max(h, 0.0, h);
+    cv::min(h, 1.0, h);
   } else {
     h.setTo(0);
   }
