@@ -6,7 +6,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "fixtures.h"
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "trained.h"
 
 namespace adgap {
 namespace {
@@ -30,7 +33,8 @@ CliRun run_cli(const std::string& args) {
 size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
 TEST(Cli, HelpExitsZeroForEveryCommand) {
-  for (const char* c : {"--help", "train --help", "eval --help", "demo --help"}) {
+  for (const char* c : {"--help", "train --help", "eval --help", "demo --help", "weights --help",
+                        "heatmap --help", "detect --help", "eval-scenes --help"}) {
     const CliRun r = run_cli(c);
     EXPECT_EQ(r.code, 0) << c << ": " << r.out;
     EXPECT_NE(r.out.find("usage: adgap"), std::string::npos) << c;
@@ -115,6 +119,107 @@ TEST(Cli, TrainsAndEvaluatesATinyRunEndToEnd) {
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_NE(ss.str().find("\"count\": 10000"), std::string::npos) << ss.str();
+}
+
+
+// PNG signature and an IHDR declaring w x h (CRC left zero: the size check comes first).
+std::vector<uint8_t> png_header(uint32_t w, uint32_t h) {
+  std::vector<uint8_t> b = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  test::put_be32(b, w);
+  test::put_be32(b, h);
+  for (uint8_t v : {8, 0, 0, 0, 0, 0, 0, 0, 0}) b.push_back(v);
+  return b;
+}
+
+std::string model_args() {
+  const std::string dir = test::ensure_trained();
+  return " --model " + dir + "/model.pt --weights " + dir + "/weights.json";
+}
+
+TEST(Cli, BadImagesGiveOneLineAndWriteNothing) {
+  test::TempDir dir;
+  cv::imwrite(dir.file("good.png"), cv::Mat(40, 50, CV_8U, cv::Scalar(30)));
+  test::write_bytes(dir.file("empty.png"), {});
+  test::write_bytes(dir.file("garbage.png"), {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
+  test::write_bytes(dir.file("zero.png"), png_header(0, 0));
+  test::write_bytes(dir.file("huge.png"), png_header(200000, 300000));
+  const struct {
+    const char* file;
+    const char* says;
+  } cases[] = {
+      {"empty.png", "empty.png: empty file"},
+      {"garbage.png", "garbage.png: cannot decode as an image"},
+      {"zero.png", "zero.png: declares a 0x0 image"},
+      {"huge.png", "huge.png: declares 200000x300000 pixels, over the limit"},
+      {"missing.png", "missing.png: no such file"},
+  };
+  for (const char* cmd : {"heatmap", "detect"}) {
+    for (const auto& c : cases) {
+      // The good image comes first: nothing may be written for it either.
+      const CliRun r = run_cli(std::string(cmd) + model_args() + " --out " + dir.file("out") + " " +
+                               dir.file("good.png") + " " + dir.file(c.file));
+      EXPECT_EQ(r.code, 1) << cmd << " " << c.file << ": " << r.out;
+      EXPECT_NE(r.out.find(c.says), std::string::npos) << cmd << ": " << r.out;
+      EXPECT_EQ(lines(r.out), 1u) << cmd << ": " << r.out;
+      EXPECT_FALSE(std::filesystem::exists(dir.file("out"))) << cmd << " " << c.file;
+    }
+  }
+}
+
+TEST(Cli, HeatmapWritesOverlayMaskAndExactSizeRawMap) {
+  test::TempDir dir;
+  cv::Mat img(83, 157, CV_8UC3, cv::Scalar(20, 20, 20));
+  cv::putText(img, "42", {20, 60}, cv::FONT_HERSHEY_SIMPLEX, 1.4, cv::Scalar(230, 230, 230), 3);
+  cv::imwrite(dir.file("img.png"), img);
+  for (const char* mode : {"paper", "pooled", "dense"}) {
+    const CliRun r = run_cli(std::string("heatmap") + model_args() + " --mode " + mode +
+                             " --raw --out " + dir.file("out") + " " + dir.file("img.png"));
+    ASSERT_EQ(r.code, 0) << r.out;
+    const cv::Mat raw = cv::imread(dir.file("out/img.heat16.png"), cv::IMREAD_UNCHANGED);
+    EXPECT_EQ(raw.size(), img.size()) << mode;
+    EXPECT_EQ(raw.depth(), CV_16U) << mode;
+    double hi;
+    cv::minMaxLoc(raw, nullptr, &hi);
+    EXPECT_EQ(hi, 65535.0) << mode;  // min-max normalised
+    const cv::Mat mask = cv::imread(dir.file("out/img.mask.png"), cv::IMREAD_UNCHANGED);
+    EXPECT_EQ(mask.size(), img.size());
+    EXPECT_GT(cv::countNonZero(mask), 0);
+    EXPECT_EQ(cv::imread(dir.file("out/img.overlay.png")).size(), img.size());
+  }
+  const CliRun bad = run_cli(std::string("heatmap") + model_args() + " --mode sparse " + dir.file("img.png"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("map mode 'sparse'"), std::string::npos) << bad.out;
+}
+
+TEST(Cli, WeightsWritesImportanceJson) {
+  test::TempDir dir;
+  const CliRun r = run_cli("weights --model " + test::ensure_trained() + "/model.pt --limit 300 --data " +
+                           test::mnist_dir() + " --out " + dir.file("w.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(dir.file("w.json"));
+  const nlohmann::json j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["samples"], 300);
+  EXPECT_EQ(j["split"], "mnist/train");
+  EXPECT_EQ(j["loss_rise"].size(), 16u);
+  EXPECT_EQ(j["class_loss_rise"].size(), 10u);
+}
+
+TEST(Cli, DetectWritesTheJsonSchema) {
+  test::TempDir dir;
+  cv::Mat img(120, 200, CV_8UC3, cv::Scalar(15, 15, 15));
+  cv::imwrite(dir.file("scene.png"), img);
+  const CliRun r = run_cli(std::string("detect") + model_args() + " --out " + dir.file("out") +
+                           " --json " + dir.file("d.json") + " " + dir.file("scene.png"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(dir.file("d.json"));
+  const nlohmann::json j = nlohmann::json::parse(in);
+  ASSERT_TRUE(j.contains("model"));
+  ASSERT_EQ(j["images"].size(), 1u);
+  EXPECT_EQ(j["images"][0]["path"], dir.file("scene.png"));
+  EXPECT_EQ(j["images"][0]["width"], 200);
+  EXPECT_EQ(j["images"][0]["height"], 120);
+  EXPECT_TRUE(j["images"][0]["detections"].is_array());
+  EXPECT_TRUE(std::filesystem::exists(dir.file("out/scene.detect.png")));
 }
 
 }  // namespace
