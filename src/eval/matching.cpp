@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "adgap/io/image.h"
+
 namespace adgap {
 
 double iou(const cv::Rect& a, const cv::Rect& b) {
@@ -53,6 +55,18 @@ MatchCounts match_detections(const std::vector<Detection>& dets,
     if (dets[i].label == truths[best].label) ++c.read;
   }
   return c;
+}
+
+MatchCounts evaluate_on_scenes(LeNet& net, const std::vector<float>& weights,
+                               const DetectConfig& cfg, const std::vector<Scene>& scenes,
+                               const std::function<void(size_t, const DetectOutput&)>& each) {
+  MatchCounts total;
+  for (size_t i = 0; i < scenes.size(); ++i) {
+    const DetectOutput d = detect_digits(net, to_gray(scenes[i].image), weights, cfg);
+    total += match_detections(d.detections, scenes[i].digits);
+    if (each) each(i, d);
+  }
+  return total;
 }
 
 }  // namespace adgap

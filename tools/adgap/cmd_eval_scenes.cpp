@@ -6,7 +6,6 @@
 
 #include "adgap/eval/matching.h"
 #include "adgap/io/atomic_file.h"
-#include "adgap/io/image.h"
 #include "adgap/io/png.h"
 #include "adgap/io/render.h"
 #include "adgap/scene/scene.h"
@@ -81,15 +80,12 @@ int cmd_eval_scenes(int argc, char** argv) {
                    "|---|---:|---:|---:|---:|---:|\n";
   for (const std::string& m : mode_list) {
     s.cfg.heatmap.mode = parse_map_mode(m);
-    MatchCounts total;
-    for (size_t i = 0; i < scenes.size(); ++i) {
-      const DetectOutput d = detect_digits(s.model.net, to_gray(scenes[i].image), s.weights, s.cfg);
-      total += match_detections(d.detections, scenes[i].digits);
-      if (static_cast<int64_t>(i) < save) {
-        const std::string base = o.out + "/" + name + "-" + m + "-" + std::to_string(i);
-        write_png_atomic(base + ".png", draw_detections(scenes[i].image, d.detections));
-      }
-    }
+    const MatchCounts total = evaluate_on_scenes(
+        s.model.net, s.weights, s.cfg, scenes, [&](size_t i, const DetectOutput& d) {
+          if (static_cast<int64_t>(i) >= save) return;
+          const std::string base = o.out + "/" + name + "-" + m + "-" + std::to_string(i);
+          write_png_atomic(base + ".png", draw_detections(scenes[i].image, d.detections));
+        });
     results["modes"][m] = total.to_json();
     char row[256];
     std::snprintf(row, sizeof row, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n", m.c_str(),

@@ -6,6 +6,7 @@
 #include <opencv2/core/types.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "adgap/detect/detect.h"
@@ -40,5 +41,12 @@ struct MatchCounts {
 // Matches detections in descending score order, each to the unmatched truth of highest IoU.
 MatchCounts match_detections(const std::vector<Detection>& dets,
                              const std::vector<DigitTruth>& truths, double min_iou = 0.5);
+
+// Runs detect_digits on every scene and adds up the matches; `each`, when given, sees every
+// scene's output (for saving examples).
+MatchCounts evaluate_on_scenes(
+    LeNet& net, const std::vector<float>& weights, const DetectConfig& cfg,
+    const std::vector<Scene>& scenes,
+    const std::function<void(size_t, const DetectOutput&)>& each = nullptr);
 
 }  // namespace adgap
