@@ -34,8 +34,8 @@ TEST(Heatmap, SizeAlwaysEqualsTheInput) {
   LeNet net;
   const std::vector<float> w = random_weights(1);
   for (MapMode m : kModes) {
-    for (const cv::Size sz : {cv::Size(28, 28), cv::Size(211, 37), cv::Size(3, 5), cv::Size(1, 1),
-                              cv::Size(130, 67)}) {
+    for (const cv::Size sz :
+         {cv::Size(28, 28), cv::Size(211, 37), cv::Size(3, 5), cv::Size(1, 1), cv::Size(130, 67)}) {
       HeatmapConfig cfg;
       cfg.mode = m;
       cfg.tile = 64;
@@ -57,19 +57,22 @@ TEST(Heatmap, TiledEqualsUntiled) {
   const cv::Mat img = random_image(150, 133, 4);
   for (MapMode m : kModes) {
     for (Polarity p : {Polarity::kLightOnDark, Polarity::kBoth}) {
-      HeatmapConfig whole;
-      whole.mode = m;
-      whole.polarity = p;
-      whole.tile = 0;
-      const cv::Mat ref = raw_heatmap(net, img, w, whole);
-      const double scale = cv::norm(ref, cv::NORM_INF);
-      ASSERT_GT(scale, 0);
-      for (int64_t tile : {32, 48, 100}) {
-        HeatmapConfig tiled = whole;
-        tiled.tile = tile;
-        // Float rounding only: the sums are the same, in possibly different order.
-        EXPECT_LE(max_abs_diff(raw_heatmap(net, img, w, tiled), ref), 1e-5 * scale)
-            << to_string(m) << " " << to_string(p) << " tile " << tile;
+      for (Border b : {Border::kReplicate, Border::kZero}) {
+        HeatmapConfig whole;
+        whole.mode = m;
+        whole.polarity = p;
+        whole.border = b;
+        whole.tile = 0;
+        const cv::Mat ref = raw_heatmap(net, img, w, whole);
+        const double scale = cv::norm(ref, cv::NORM_INF);
+        ASSERT_GT(scale, 0);
+        for (int64_t tile : {32, 48, 100}) {
+          HeatmapConfig tiled = whole;
+          tiled.tile = tile;
+          // Float rounding only: the sums are the same, in possibly different order.
+          EXPECT_LE(max_abs_diff(raw_heatmap(net, img, w, tiled), ref), 1e-5 * scale)
+              << to_string(m) << " " << to_string(p) << " tile " << tile;
+        }
       }
     }
   }
@@ -134,6 +137,22 @@ TEST(Heatmap, ShiftingADigitShiftsThePeak) {
   EXPECT_TRUE(cv::Rect(60 - 4, 50 - 4, 36, 36).contains(p)) << p;
 }
 
+TEST(Heatmap, ReplicatedBorderKeepsTheImageEdgeCold) {
+  // A flat grey image has no strokes anywhere: with replicated borders its map is flat, with
+  // zero padding the image's edge lights up.
+  at::manual_seed(10);
+  LeNet net;
+  const std::vector<float> w = random_weights(11);
+  const cv::Mat flat(60, 70, CV_8U, cv::Scalar(90));
+  HeatmapConfig cfg;
+  const cv::Mat rep = raw_heatmap(net, flat, w, cfg);
+  EXPECT_LE(cv::norm(rep - rep.at<float>(30, 35), cv::NORM_INF), 1e-5);
+  cfg.border = Border::kZero;
+  const cv::Mat zero = raw_heatmap(net, flat, w, cfg);
+  EXPECT_GT(std::abs(zero.at<float>(0, 0) - zero.at<float>(30, 35)), 1e-3);
+  EXPECT_FLOAT_EQ(zero.at<float>(30, 35), rep.at<float>(30, 35));  // interiors agree
+}
+
 TEST(Heatmap, PolarityAutoAndBoth) {
   cv::Mat light_on_dark = cv::Mat::zeros(80, 90, CV_8U);
   cv::putText(light_on_dark, "47", {10, 60}, cv::FONT_HERSHEY_SIMPLEX, 1.5, 255, 3);
@@ -149,9 +168,12 @@ TEST(Heatmap, PolarityAutoAndBoth) {
   a.polarity = Polarity::kLightOnDark;
   b.polarity = Polarity::kDarkOnLight;
   both.polarity = Polarity::kBoth;
-  EXPECT_LE(max_abs_diff(raw_heatmap(net, light_on_dark, w, a), raw_heatmap(net, dark_on_light, w, b)), 1e-5);
+  EXPECT_LE(
+      max_abs_diff(raw_heatmap(net, light_on_dark, w, a), raw_heatmap(net, dark_on_light, w, b)),
+      1e-5);
   // both = pixel-wise max of the two.
-  const cv::Mat expect = cv::max(raw_heatmap(net, light_on_dark, w, a), raw_heatmap(net, light_on_dark, w, b));
+  const cv::Mat expect =
+      cv::max(raw_heatmap(net, light_on_dark, w, a), raw_heatmap(net, light_on_dark, w, b));
   EXPECT_LE(max_abs_diff(raw_heatmap(net, light_on_dark, w, both), expect), 1e-6);
   EXPECT_THROW(parse_polarity("sideways"), std::invalid_argument);
   EXPECT_THROW(parse_map_mode("sparse"), std::invalid_argument);

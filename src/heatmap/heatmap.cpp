@@ -129,13 +129,21 @@ cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& w
   const int tile = cfg.tile > 0 ? static_cast<int>(cfg.tile / 4 * 4 + (cfg.tile < 4 ? 4 : 0))
                                 : std::max(gray.rows, gray.cols);
   const int hal = static_cast<int>(halo(cfg.mode));
+  const bool replicate = cfg.border == Border::kReplicate;
+  const cv::Rect image(0, 0, gray.cols, gray.rows);
   for (int y0 = 0; y0 < gray.rows; y0 += tile) {
     for (int x0 = 0; x0 < gray.cols; x0 += tile) {
       const cv::Rect inner(x0, y0, std::min(tile, gray.cols - x0), std::min(tile, gray.rows - y0));
-      const int cx0 = std::max(0, x0 - hal), cy0 = std::max(0, y0 - hal);
-      const cv::Rect crop(cx0, cy0, std::min(gray.cols, inner.br().x + hal) - cx0,
-                          std::min(gray.rows, inner.br().y + hal) - cy0);
-      const cv::Mat patch = gray(crop);
+      // The tile with its halo; beyond the image it is either cut (the network then sees its
+      // own zero padding) or filled by replicating the image's edge.
+      const cv::Rect grown(x0 - hal, y0 - hal, inner.width + 2 * hal, inner.height + 2 * hal);
+      const cv::Rect crop = replicate ? grown : grown & image;
+      cv::Mat patch = gray(crop & image);
+      if (replicate) {
+        const cv::Rect in = crop & image;
+        cv::copyMakeBorder(patch, patch, in.y - crop.y, crop.br().y - in.br().y, in.x - crop.x,
+                           crop.br().x - in.br().x, cv::BORDER_REPLICATE);
+      }
       cv::Mat m;
       if (pol == Polarity::kBoth) {
         m = cv::max(crop_map(net, patch, false, w, cfg), crop_map(net, patch, true, w, cfg));

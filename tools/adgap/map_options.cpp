@@ -14,6 +14,7 @@ void MapOptions::add_to(Args& args) {
   args.text("weights", &weights, "FILE", "filter weights from `adgap weights` (default: beside the model)");
   args.text("mode", &mode, "MODE", "full-resolution maps: paper (pools removed), pooled, dense");
   args.text("polarity", &polarity, "P", "auto, light-on-dark, dark-on-light or both (fused)");
+  args.text("border", &border, "B", "beyond the image edge: replicate, or zero (the reference)");
   args.integer("class", &cls, -1, 255, "use class C's weights (-1: global)");
   args.flag("by-error", &by_error, "weights from the 0/1-error rise instead of the loss rise");
   args.text("threshold", &threshold, "T", "mean-std (paper), fixed or otsu");
@@ -33,6 +34,10 @@ MapSetup resolve(const MapOptions& o) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
+  if (o.border != "replicate" && o.border != "zero") {
+    throw UsageError("--border: '" + o.border + "' is neither 'replicate' nor 'zero'");
+  }
+  s.cfg.heatmap.border = o.border == "zero" ? Border::kZero : Border::kReplicate;
   s.cfg.heatmap.tile = o.tile;
   s.cfg.threshold.k = o.k;
   s.cfg.threshold.level = o.level;

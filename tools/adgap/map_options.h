@@ -16,6 +16,7 @@ struct MapOptions {
   std::string weights;                       // default: weights.json beside the model
   std::string mode = "paper";                // paper | pooled | dense
   std::string polarity = "auto";             // auto | light-on-dark | dark-on-light | both
+  std::string border = "replicate";          // replicate | zero (the reference's padding)
   std::string threshold = "mean-std";        // mean-std | fixed | otsu
   double k = 2.0;                            // mean + k * std (paper: 2)
   double level = 0.5;                        // fixed threshold level

@@ -35,9 +35,16 @@ std::string to_string(Polarity p);
 // paper (N, 16, H, W); pooled (N, 16, H/4, W/4); dense (N, 16, H, W), unshifted D (see above).
 at::Tensor trunk_maps(LeNet& net, const at::Tensor& x, MapMode mode);
 
+// What the network sees beyond the image's edge.
+enum class Border {
+  kReplicate,  // the edge pixels repeated: no artificial edge at the image border
+  kZero,       // the network's own zero padding, as the reference implementation
+};
+
 struct HeatmapConfig {
   MapMode mode = MapMode::kPaper;           // the reference's deploy trunk
   Polarity polarity = Polarity::kAuto;      // light-on-dark digits are what the net knows
+  Border border = Border::kReplicate;       // zero padding makes the image border a hotspot
   int64_t tile = 512;                       // output tile edge in pixels; 0: one tile
   double input_scale = 1.0 / 255.0;         // from the model's metadata
   double input_offset = 0.0;
