@@ -94,10 +94,17 @@ int cmd_eval_scenes(int argc, char** argv) {
     md += row;
     std::cout << row << std::flush;
   }
-  md += "\n" + std::to_string(count) + " scenes (seeds " + std::to_string(first_seed) + ".." +
-        std::to_string(first_seed + count - 1) + "), digit heights " + std::to_string(min_h) +
-        "-" + std::to_string(max_h) + " px, IoU >= 0.5, min score " + std::to_string(min_score) +
-        ", polarity " + o.polarity + ", threshold " + o.threshold + ".\n";
+  int64_t truths = 0;
+  for (const Scene& sc_i : scenes) truths += static_cast<int64_t>(sc_i.digits.size());
+  char caption[320];
+  std::snprintf(caption, sizeof caption,
+                "\n%lld scenes (seeds %lld..%lld) holding %lld digits %lld-%lld px high; IoU >= "
+                "0.5, min score %.2f, polarity %s, threshold %s (k %.2g).\n",
+                static_cast<long long>(count), static_cast<long long>(first_seed),
+                static_cast<long long>(first_seed + count - 1), static_cast<long long>(truths),
+                static_cast<long long>(min_h), static_cast<long long>(max_h), min_score,
+                o.polarity.c_str(), o.threshold.c_str(), o.k);
+  md += caption;
   atomic_write_text(o.out + "/" + name + ".json", results.dump(2) + "\n");
   atomic_write_text(o.out + "/" + name + ".md", md);
   std::cout << "wrote " << o.out << "/" << name << ".{json,md}\n";
