@@ -121,10 +121,10 @@ TEST(Cli, TrainsAndEvaluatesATinyRunEndToEnd) {
   EXPECT_NE(ss.str().find("\"count\": 10000"), std::string::npos) << ss.str();
 }
 
-
 // PNG signature and an IHDR declaring w x h (CRC left zero: the size check comes first).
 std::vector<uint8_t> png_header(uint32_t w, uint32_t h) {
-  std::vector<uint8_t> b = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  std::vector<uint8_t> b = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+                            0,    0,   0,   13,  'I',  'H',  'D',  'R'};
   test::put_be32(b, w);
   test::put_be32(b, h);
   for (uint8_t v : {8, 0, 0, 0, 0, 0, 0, 0, 0}) b.push_back(v);
@@ -140,7 +140,8 @@ TEST(Cli, BadImagesGiveOneLineAndWriteNothing) {
   test::TempDir dir;
   cv::imwrite(dir.file("good.png"), cv::Mat(40, 50, CV_8U, cv::Scalar(30)));
   test::write_bytes(dir.file("empty.png"), {});
-  test::write_bytes(dir.file("garbage.png"), {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
+  test::write_bytes(dir.file("garbage.png"),
+                    {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
   test::write_bytes(dir.file("zero.png"), png_header(0, 0));
   test::write_bytes(dir.file("huge.png"), png_header(200000, 300000));
   const struct {
@@ -186,15 +187,17 @@ TEST(Cli, HeatmapWritesOverlayMaskAndExactSizeRawMap) {
     EXPECT_GT(cv::countNonZero(mask), 0);
     EXPECT_EQ(cv::imread(dir.file("out/img.overlay.png")).size(), img.size());
   }
-  const CliRun bad = run_cli(std::string("heatmap") + model_args() + " --mode sparse " + dir.file("img.png"));
+  const CliRun bad =
+      run_cli(std::string("heatmap") + model_args() + " --mode sparse " + dir.file("img.png"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.out.find("map mode 'sparse'"), std::string::npos) << bad.out;
 }
 
 TEST(Cli, WeightsWritesImportanceJson) {
   test::TempDir dir;
-  const CliRun r = run_cli("weights --model " + test::ensure_trained() + "/model.pt --limit 300 --data " +
-                           test::mnist_dir() + " --out " + dir.file("w.json"));
+  const CliRun r =
+      run_cli("weights --model " + test::ensure_trained() + "/model.pt --limit 300 --data " +
+              test::mnist_dir() + " --out " + dir.file("w.json"));
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream in(dir.file("w.json"));
   const nlohmann::json j = nlohmann::json::parse(in);

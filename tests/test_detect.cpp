@@ -15,7 +15,7 @@ namespace adgap {
 namespace {
 
 TEST(MnistNormalize, FitsTwentyPixelsAndCentresByMass) {
-  cv::Mat crop(60, 40, CV_8U, cv::Scalar(200));                    // light ground
+  cv::Mat crop(60, 40, CV_8U, cv::Scalar(200));                              // light ground
   cv::rectangle(crop, cv::Rect(15, 10, 6, 40), cv::Scalar(20), cv::FILLED);  // dark bar 6x40
   cv::Mat d;
   cv::Rect ink;
@@ -45,7 +45,7 @@ TEST(Matching, IouAndGreedyMatchingByHand) {
       {{1, 1, 10, 10}, 3, 0.9f},    // IoU 81/119 with truth 0, right label
       {{0, 0, 10, 10}, 5, 0.95f},   // IoU 1 with truth 0, wrong label: matched first (higher score)
       {{50, 52, 10, 20}, 7, 0.8f},  // IoU 180/220 with truth 1
-      {{100, 100, 5, 5}, 1, 0.99f}, // nothing there
+      {{100, 100, 5, 5}, 1, 0.99f},  // nothing there
   };
   const MatchCounts c = match_detections(dets, truth);
   EXPECT_EQ(c.truths, 2);
@@ -105,7 +105,8 @@ TEST_F(SceneTest, DetectFindsAndReadsTheDigitsOfGeneratedScenes) {
   MatchCounts total;
   for (uint64_t seed = 500; seed < 530; ++seed) {
     const Scene s = make_scene(digits_, bgs_, seed, SceneConfig{});
-    const DetectOutput d = detect_digits(t.model.net, to_gray(s.image), t.importance.weights(), cfg);
+    const DetectOutput d =
+        detect_digits(t.model.net, to_gray(s.image), t.importance.weights(), cfg);
     EXPECT_EQ(d.heatmap.size(), s.image.size());
     EXPECT_EQ(d.mask.size(), s.image.size());
     total += match_detections(d.detections, s.digits);
@@ -121,8 +122,9 @@ TEST_F(SceneTest, DetectFindsAndReadsTheDigitsOfGeneratedScenes) {
 
 TEST(DetectJson, MatchesTheSchema) {
   const nlohmann::json j = detections_json("a.png", {640, 480}, {{{1, 2, 3, 4}, 7, 0.5f}});
-  EXPECT_EQ(j.dump(),
-            R"({"detections":[{"box":[1,2,3,4],"label":7,"score":0.5}],"height":480,"path":"a.png","width":640})");
+  EXPECT_EQ(
+      j.dump(),
+      R"({"detections":[{"box":[1,2,3,4],"label":7,"score":0.5}],"height":480,"path":"a.png","width":640})");
 }
 
 }  // namespace

@@ -48,7 +48,8 @@ bool mnist_normalize(const cv::Mat& crop, bool invert, cv::Mat& out28, cv::Rect*
   cv::Mat g = invert ? 255 - crop : crop.clone();
   // Background = the crop's median level; keep what stands above it, zero the rest (Otsu).
   cv::Mat flat = g.reshape(1, 1).clone();
-  std::nth_element(flat.begin<uint8_t>(), flat.begin<uint8_t>() + flat.cols / 2, flat.end<uint8_t>());
+  std::nth_element(flat.begin<uint8_t>(), flat.begin<uint8_t>() + flat.cols / 2,
+                   flat.end<uint8_t>());
   const int bg = flat.at<uint8_t>(flat.cols / 2);
   cv::Mat fg;
   cv::subtract(g, cv::Scalar(bg), fg);  // saturates at 0
@@ -103,7 +104,8 @@ DetectOutput detect_digits(LeNet& net, const cv::Mat& gray, const std::vector<fl
     const cv::Rect crop = cv::Rect(r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m) & image;
     const cv::Mat patch = gray(crop);
     Polarity pol = cfg.heatmap.polarity;
-    if (pol == Polarity::kAuto || pol == Polarity::kBoth) pol = resolve_polarity(patch, Polarity::kAuto);
+    if (pol == Polarity::kAuto || pol == Polarity::kBoth)
+      pol = resolve_polarity(patch, Polarity::kAuto);
     cv::Mat d;
     cv::Rect ink;
     if (!mnist_normalize(patch, pol == Polarity::kDarkOnLight, d, &ink)) continue;
@@ -123,7 +125,8 @@ DetectOutput detect_digits(LeNet& net, const cv::Mat& gray, const std::vector<fl
     for (size_t i = 0; i < digits.size(); ++i) {
       const float s = best[static_cast<int64_t>(i)].item<float>();
       if (s < cfg.min_score) continue;
-      out.detections.push_back({boxes[i], static_cast<int>(label[static_cast<int64_t>(i)].item<int64_t>()), s});
+      out.detections.push_back(
+          {boxes[i], static_cast<int>(label[static_cast<int64_t>(i)].item<int64_t>()), s});
     }
   }
   std::sort(out.detections.begin(), out.detections.end(),

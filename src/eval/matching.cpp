@@ -22,10 +22,14 @@ MatchCounts& MatchCounts::operator+=(const MatchCounts& o) {
 }
 
 nlohmann::json MatchCounts::to_json() const {
-  return {{"truths", truths},       {"detections", detections},
-          {"matched", matched},     {"read", read},
-          {"precision", precision()}, {"recall", recall()},
-          {"f1", f1()},             {"reading_accuracy", reading_accuracy()},
+  return {{"truths", truths},
+          {"detections", detections},
+          {"matched", matched},
+          {"read", read},
+          {"precision", precision()},
+          {"recall", recall()},
+          {"f1", f1()},
+          {"reading_accuracy", reading_accuracy()},
           {"label_accuracy", label_accuracy()}};
 }
 

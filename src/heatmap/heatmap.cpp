@@ -29,10 +29,14 @@ std::string to_string(MapMode m) {
 
 std::string to_string(Polarity p) {
   switch (p) {
-    case Polarity::kAuto: return "auto";
-    case Polarity::kLightOnDark: return "light-on-dark";
-    case Polarity::kDarkOnLight: return "dark-on-light";
-    case Polarity::kBoth: return "both";
+    case Polarity::kAuto:
+      return "auto";
+    case Polarity::kLightOnDark:
+      return "light-on-dark";
+    case Polarity::kDarkOnLight:
+      return "dark-on-light";
+    case Polarity::kBoth:
+      return "both";
   }
   return "?";
 }
@@ -44,8 +48,9 @@ at::Tensor trunk_maps(LeNet& net, const at::Tensor& x, MapMode mode) {
               "trunk_maps: expected (N, C, H, W), got ", x.sizes());
   // Dense: stride-1 pools; conv2 dilated by 2 to see what it sees after a stride-2 pool.
   // Post-ReLU values are >= 0, so zero padding before a max-pool changes nothing inside.
-  at::Tensor c1 = at::relu(net->conv1->forward(x));                                 // (N, 6, H, W)
-  at::Tensor m1 = at::max_pool2d(at::constant_pad_nd(c1, {0, 1, 0, 1}), {2, 2}, {1, 1});  // (N, 6, H, W)
+  at::Tensor c1 = at::relu(net->conv1->forward(x));  // (N, 6, H, W)
+  at::Tensor m1 =
+      at::max_pool2d(at::constant_pad_nd(c1, {0, 1, 0, 1}), {2, 2}, {1, 1});  // (N, 6, H, W)
   at::Tensor c2 = at::relu(at::conv2d(m1, net->conv2->weight, net->conv2->bias, /*stride=*/{1, 1},
                                       /*padding=*/{4, 4}, /*dilation=*/{2, 2}));  // (N, 16, H, W)
   return at::max_pool2d(at::constant_pad_nd(c2, {0, 2, 0, 2}), {2, 2}, /*stride=*/{1, 1},
@@ -70,7 +75,8 @@ cv::Mat crop_map(LeNet& net, const cv::Mat& crop_u8, bool invert, const at::Tens
     // Pad to a multiple of 4, map at 1/4 resolution, upsample x4, crop back.
     const int ph = (h + 3) / 4 * 4, pw = (wd + 3) / 4 * 4;
     x = at::constant_pad_nd(x, {0, pw - wd, 0, ph - h});
-    at::Tensor small = (trunk_maps(net, x, MapMode::kPooled)[0] * w).sum(0).contiguous();  // (ph/4, pw/4)
+    at::Tensor small =
+        (trunk_maps(net, x, MapMode::kPooled)[0] * w).sum(0).contiguous();  // (ph/4, pw/4)
     cv::Mat s(static_cast<int>(small.size(0)), static_cast<int>(small.size(1)), CV_32F,
               small.data_ptr<float>());
     cv::Mat up;
@@ -78,7 +84,7 @@ cv::Mat crop_map(LeNet& net, const cv::Mat& crop_u8, bool invert, const at::Tens
     return up(cv::Rect(0, 0, wd, h)).clone();
   }
   at::Tensor f = trunk_maps(net, x, cfg.mode)[0];  // (16, h, w)
-  at::Tensor m = (f * w).sum(0);                    // (h, w)
+  at::Tensor m = (f * w).sum(0);                   // (h, w)
   if (cfg.mode == MapMode::kDense) {
     // D[t] describes the window centred near t + 1.5: shift by 2 px to centre it.
     m = at::constant_pad_nd(m, {2, 0, 2, 0}).narrow(0, 0, h).narrow(1, 0, wd);

@@ -55,15 +55,18 @@ double otsu(const cv::Mat& h01) {
 }  // namespace
 
 double threshold_value(const cv::Mat& h01, const ThresholdConfig& cfg) {
-  if (h01.empty() || h01.type() != CV_32F) throw std::invalid_argument("threshold: expected CV_32F map");
+  if (h01.empty() || h01.type() != CV_32F)
+    throw std::invalid_argument("threshold: expected CV_32F map");
   switch (cfg.kind) {
     case ThresholdKind::kMeanStd: {
       cv::Scalar mean, std;
       cv::meanStdDev(h01, mean, std);
       return mean[0] + cfg.k * std[0];
     }
-    case ThresholdKind::kFixed: return cfg.level;
-    case ThresholdKind::kOtsu: return otsu(h01);
+    case ThresholdKind::kFixed:
+      return cfg.level;
+    case ThresholdKind::kOtsu:
+      return otsu(h01);
   }
   return cfg.level;
 }

@@ -28,8 +28,8 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
   for (int64_t start = 0; start < data.size(); start += batch_size) {
     const int64_t b = std::min(batch_size, data.size() - start);
     const at::Tensor x = to_input(data.images.narrow(0, start, b));
-    const at::Tensor y = data.labels.narrow(0, start, b);          // (B)
-    const at::Tensor maps = net->trunk(x);                         // (B, 16, 7, 7)
+    const at::Tensor y = data.labels.narrow(0, start, b);                // (B)
+    const at::Tensor maps = net->trunk(x);                               // (B, 16, 7, 7)
     const at::Tensor blocked = (maps.unsqueeze(0) * masks.unsqueeze(1))  // (V, B, 16, 7, 7)
                                    .flatten(0, 1);                       // (V*B, 16, 7, 7)
     const at::Tensor logp = net->head(blocked).view({variants, b, nc});  // (V, B, C)
@@ -78,8 +78,8 @@ std::vector<float> FilterImportance::weights(int64_t c, bool by_error) const {
     throw std::out_of_range("class " + std::to_string(c) + " out of range [0, " +
                             std::to_string(classes) + ")");
   }
-  const std::vector<double>& src =
-      c < 0 ? (by_error ? error_rise : loss_rise) : (by_error ? class_error_rise : class_loss_rise)[c];
+  const std::vector<double>& src = c < 0 ? (by_error ? error_rise : loss_rise)
+                                         : (by_error ? class_error_rise : class_loss_rise)[c];
   return {src.begin(), src.end()};
 }
 
@@ -141,7 +141,8 @@ void save_importance(const std::string& path, const FilterImportance& imp) {
 FilterImportance load_importance(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    throw std::runtime_error(path + ": filter weights not found (compute them with `adgap weights`)");
+    throw std::runtime_error(path +
+                             ": filter weights not found (compute them with `adgap weights`)");
   }
   std::stringstream ss;
   ss << in.rdbuf();

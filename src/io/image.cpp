@@ -68,7 +68,8 @@ cv::Mat load_bgr(const std::string& path) {
     img = cv::imread(path, cv::IMREAD_COLOR);
   } catch (const cv::Exception&) {
   }
-  if (img.empty()) throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
+  if (img.empty())
+    throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
   return img;
 }
 

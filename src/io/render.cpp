@@ -78,7 +78,8 @@ void plot_bars(const std::string& path, const std::vector<double>& values, const
     const int x = kLeft + i * bw + bw / 6, y0 = py(0), y1 = py(values[i]);
     cv::rectangle(img, {x, std::min(y0, y1)}, {x + bw * 2 / 3, std::max(y0, y1)},
                   values[i] >= 0 ? pos : neg, cv::FILLED);
-    cv::putText(img, std::to_string(i), {x + bw / 6, kTop + ph + 20}, kFont, 0.45, ink, 1, cv::LINE_AA);
+    cv::putText(img, std::to_string(i), {x + bw / 6, kTop + ph + 20}, kFont, 0.45, ink, 1,
+                cv::LINE_AA);
   }
   cv::line(img, {kLeft, py(0)}, {kLeft + pw, py(0)}, ink, 1);
   cv::putText(img, title, {kLeft, 35}, kFont, 0.6, ink, 1, cv::LINE_AA);

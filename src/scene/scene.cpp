@@ -19,10 +19,10 @@ std::vector<cv::Mat> load_backgrounds(const std::vector<std::string>& paths) {
 std::vector<std::string> default_background_paths() {
   const std::string dir = "/usr/share/doc/opencv-doc/examples/data/";
   // Photos with no digits or text in them.
-  return {dir + "baboon.jpg",     dir + "fruits.jpg",    dir + "building.jpg",
-          dir + "home.jpg",       dir + "starry_night.jpg", dir + "orange.jpg",
-          dir + "butterfly.jpg",  dir + "apple.jpg",     dir + "aero1.jpg",
-          dir + "smarties.png",   dir + "HappyFish.jpg", dir + "squirrel_cls.jpg"};
+  return {dir + "baboon.jpg",    dir + "fruits.jpg",       dir + "building.jpg",
+          dir + "home.jpg",      dir + "starry_night.jpg", dir + "orange.jpg",
+          dir + "butterfly.jpg", dir + "apple.jpg",        dir + "aero1.jpg",
+          dir + "smarties.png",  dir + "HappyFish.jpg",    dir + "squirrel_cls.jpg"};
 }
 
 namespace {
@@ -49,7 +49,8 @@ cv::Mat background(const std::vector<cv::Mat>& bgs, Rng& rng, const SceneConfig&
   const double scale = std::max(need, rng.uniform(0.5, 1.0)) * 1.0001;
   cv::Mat scaled;
   cv::resize(src, scaled, cv::Size(), scale, scale, cv::INTER_AREA);
-  const int x = rng.integer(0, scaled.cols - cfg.width), y = rng.integer(0, scaled.rows - cfg.height);
+  const int x = rng.integer(0, scaled.cols - cfg.width),
+            y = rng.integer(0, scaled.rows - cfg.height);
   cv::Mat out;
   scaled(cv::Rect(x, y, cfg.width, cfg.height)).convertTo(out, CV_32FC3);
   return out;
@@ -75,7 +76,8 @@ Scene make_scene(const Dataset& digits, const std::vector<cv::Mat>& backgrounds,
   const double span = 255.0 * (1.0 - contrast);
   const double base = s.dark_on_light ? 255.0 - span : 0.0;
   img = img * (span / 255.0) + base;
-  const double ink = s.dark_on_light ? base - 255.0 * contrast * 0.9 : span + 255.0 * contrast * 0.9;
+  const double ink =
+      s.dark_on_light ? base - 255.0 * contrast * 0.9 : span + 255.0 * contrast * 0.9;
 
   cv::Mat alpha_all = cv::Mat::zeros(cfg.height, cfg.width, CV_32F);
   s.mask = cv::Mat::zeros(cfg.height, cfg.width, CV_8U);
@@ -83,7 +85,8 @@ Scene make_scene(const Dataset& digits, const std::vector<cv::Mat>& backgrounds,
   for (int tries = 0; static_cast<int>(s.digits.size()) < want && tries < 200; ++tries) {
     const int64_t idx = static_cast<int64_t>(rng.g() % static_cast<uint64_t>(digits.size()));
     const at::Tensor t = digits.images[idx][0].contiguous();  // (28, 28) uint8
-    cv::Mat d(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_8U, t.data_ptr<uint8_t>());
+    cv::Mat d(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_8U,
+              t.data_ptr<uint8_t>());
     const cv::Rect inkbox = cv::boundingRect(d > 0);
     if (inkbox.area() == 0) continue;
     const int h = rng.integer(cfg.min_digit_height, cfg.max_digit_height);

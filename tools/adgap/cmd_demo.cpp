@@ -23,10 +23,11 @@ namespace {
 
 constexpr const char* kPhotoDir = "/usr/share/doc/opencv-doc/examples/data/";
 // Photos with digits or text from Debian's opencv-doc.
-const char* const kPhotos[] = {"sudoku.png", "licenseplate_motion.jpg", "imageTextN.png",
-                               "text_motion.jpg", "notes.png", "digits.png"};
-constexpr int kDemoScenes = 4;          // generated scenes shown as images
-constexpr int64_t kEvalScenes = 100;    // generated scenes measured per map mode
+const char* const kPhotos[] = {"sudoku.png",     "licenseplate_motion.jpg",
+                               "imageTextN.png", "text_motion.jpg",
+                               "notes.png",      "digits.png"};
+constexpr int kDemoScenes = 4;            // generated scenes shown as images
+constexpr int64_t kEvalScenes = 100;      // generated scenes measured per map mode
 constexpr uint64_t kSceneSeed = 1000000;  // same first seed as `adgap eval-scenes`
 
 // Heatmap overlay, mask and detections of one image into <out>/images/<stem>.*.png.
@@ -128,7 +129,8 @@ int cmd_demo(int argc, char** argv) {
   for (int64_t i = 0; i < kEvalScenes; ++i) {
     scenes.push_back(make_scene(digits, backgrounds, kSceneSeed + i, SceneConfig{}));
   }
-  rep.scene_table_md = "| map mode | precision | recall | F1 | reading accuracy |\n|---|---|---|---|---|\n";
+  rep.scene_table_md =
+      "| map mode | precision | recall | F1 | reading accuracy |\n|---|---|---|---|---|\n";
   for (MapMode m : {MapMode::kPaper, MapMode::kPooled, MapMode::kDense}) {
     DetectConfig c = det_cfg;
     c.heatmap.mode = m;
@@ -139,8 +141,11 @@ int cmd_demo(int argc, char** argv) {
     rep.scene_table_md += row;
     std::cout << "  " << row;
   }
-  rep.scene_caption = std::to_string(kEvalScenes) + " scenes of MNIST test digits (20-40 px high) "
-                      "on opencv-doc photos, seeds " + std::to_string(kSceneSeed) + " on; "
+  rep.scene_caption = std::to_string(kEvalScenes) +
+                      " scenes of MNIST test digits (20-40 px high) "
+                      "on opencv-doc photos, seeds " +
+                      std::to_string(kSceneSeed) +
+                      " on; "
                       "a detection counts at IoU >= 0.5, reading when its label is right too.";
 
   char line[160];

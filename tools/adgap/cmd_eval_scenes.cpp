@@ -76,8 +76,9 @@ int cmd_eval_scenes(int argc, char** argv) {
                             {"threshold", o.threshold},
                             {"min_score", min_score},
                             {"modes", nlohmann::json::object()}};
-  std::string md = "| map mode | precision | recall | F1 | reading accuracy | label accuracy |\n"
-                   "|---|---:|---:|---:|---:|---:|\n";
+  std::string md =
+      "| map mode | precision | recall | F1 | reading accuracy | label accuracy |\n"
+      "|---|---:|---:|---:|---:|---:|\n";
   for (const std::string& m : mode_list) {
     s.cfg.heatmap.mode = parse_map_mode(m);
     const MatchCounts total = evaluate_on_scenes(

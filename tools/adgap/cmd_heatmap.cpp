@@ -31,9 +31,9 @@ int cmd_heatmap(int argc, char** argv) {
     write_png_atomic(output_path(o.out, path, ".overlay.png"), overlay_heatmap(bgr, h));
     write_png_atomic(output_path(o.out, path, ".mask.png"), threshold_mask(h, t));
     if (raw) write_png_atomic(output_path(o.out, path, ".heat16.png"), to_u16(h));
-    std::cout << path << ": " << bgr.cols << "x" << bgr.rows << ", mode " << o.mode
-              << ", polarity " << to_string(resolve_polarity(gray, s.cfg.heatmap.polarity))
-              << ", threshold " << t << " -> " << output_path(o.out, path, ".*.png") << "\n";
+    std::cout << path << ": " << bgr.cols << "x" << bgr.rows << ", mode " << o.mode << ", polarity "
+              << to_string(resolve_polarity(gray, s.cfg.heatmap.polarity)) << ", threshold " << t
+              << " -> " << output_path(o.out, path, ".*.png") << "\n";
   }
   return 0;
 }

@@ -31,7 +31,8 @@ int cmd_weights(int argc, char** argv) {
   LoadedModel m = load_model(model_file);
   const Dataset data = head(load_split(data_dir, split, m.meta.num_classes), limit);
   const FilterImportance imp = compute_importance(m.net, data);
-  if (out.empty()) out = (std::filesystem::path(model_file).parent_path() / "weights.json").string();
+  if (out.empty())
+    out = (std::filesystem::path(model_file).parent_path() / "weights.json").string();
   save_importance(out, imp);
   std::printf("%s: %lld images, baseline NLL %.4f, error %.2f %%\n", data.name.c_str(),
               static_cast<long long>(imp.samples), imp.baseline_loss, 100 * imp.baseline_error);

@@ -13,11 +13,20 @@ std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -62,9 +71,11 @@ figcaption{font-size:.85em;color:#555;text-align:center} .figs img{max-width:48%
 </style></head><body>
 <h1>adgap demo</h1>
 <p class="sub">AdGAP: weakly supervised digit localisation from an MNIST classifier.
-)" << esc(r.model_line) << "</p>\n";
+)" << esc(r.model_line)
+    << "</p>\n";
   std::snprintf(buf, sizeof buf, "%.2f %%", 100 * r.test_accuracy);
-  h << "<h2>Classifier</h2><p>Test accuracy <b>" << buf << "</b> on the 10,000 MNIST test images.</p>";
+  h << "<h2>Classifier</h2><p>Test accuracy <b>" << buf
+    << "</b> on the 10,000 MNIST test images.</p>";
   h << "<table><tr><th>class</th>";
   for (size_t c = 0; c < r.class_accuracy.size(); ++c) h << "<th>" << c << "</th>";
   h << "</tr><tr><th>accuracy</th>";
@@ -73,20 +84,23 @@ figcaption{font-size:.85em;color:#555;text-align:center} .figs img{max-width:48%
     h << "<td>" << buf << "</td>";
   }
   h << "</tr></table>\n";
-  h << "<div class=\"figs\"><img src=\"" << esc(r.loss_png) << "\" alt=\"training loss\"> <img src=\""
-    << esc(r.weights_png) << "\" alt=\"filter weights\"></div>\n";
+  h << "<div class=\"figs\"><img src=\"" << esc(r.loss_png)
+    << "\" alt=\"training loss\"> <img src=\"" << esc(r.weights_png)
+    << "\" alt=\"filter weights\"></div>\n";
   h << "<p>Left: training loss of every batch (paper Figure 1) with test accuracy per epoch. "
        "Right: filter importance, the rise in mean NLL loss when each final filter is blocked "
        "(paper Eq. 1, sign E<sub>i</sub> - e).</p>\n";
-  h << "<h2>Generated scenes</h2><p>" << esc(r.scene_caption) << "</p>" << md_table(r.scene_table_md)
-    << "\n";
+  h << "<h2>Generated scenes</h2><p>" << esc(r.scene_caption) << "</p>"
+    << md_table(r.scene_table_md) << "\n";
   h << "<h2>Images</h2><p>Heatmap mode <b>" << esc(r.map_mode) << "</b> (overlay and mask, "
     << "threshold mean + 2 std); detections with mode <b>" << esc(r.detect_mode) << "</b>.</p>\n";
   for (const DemoImage& im : r.images) {
-    h << "<h3>" << esc(im.title) << "</h3><p class=\"sub\">" << esc(im.note) << "</p><div class=\"row\">";
-    const std::pair<const std::string*, const char*> figs[] = {
-        {&im.original, "original"}, {&im.overlay, "heatmap overlay"}, {&im.mask, "mask"},
-        {&im.detect, "detections"}};
+    h << "<h3>" << esc(im.title) << "</h3><p class=\"sub\">" << esc(im.note)
+      << "</p><div class=\"row\">";
+    const std::pair<const std::string*, const char*> figs[] = {{&im.original, "original"},
+                                                               {&im.overlay, "heatmap overlay"},
+                                                               {&im.mask, "mask"},
+                                                               {&im.detect, "detections"}};
     for (const auto& [src, cap] : figs) {
       h << "<figure><a href=\"" << esc(*src) << "\"><img src=\"" << esc(*src) << "\" alt=\"" << cap
         << "\"></a><figcaption>" << cap << "</figcaption></figure>";

@@ -13,16 +13,16 @@ struct DemoImage {
   std::string overlay;
   std::string mask;
   std::string detect;
-  std::string note;      // one line: size, polarity, digits read
+  std::string note;  // one line: size, polarity, digits read
 };
 
 struct DemoReport {
-  std::string model_line;        // e.g. "LeNet (Table 1), mnist, 10 epochs, seed 0"
-  double test_accuracy = 0;      // [0, 1]
+  std::string model_line;    // e.g. "LeNet (Table 1), mnist, 10 epochs, seed 0"
+  double test_accuracy = 0;  // [0, 1]
   std::vector<double> class_accuracy;
   std::string loss_png, weights_png;
   std::string map_mode, detect_mode;
-  std::string scene_table_md;    // Markdown table rows from eval-scenes
+  std::string scene_table_md;  // Markdown table rows from eval-scenes
   std::string scene_caption;
   std::vector<DemoImage> images;
 };

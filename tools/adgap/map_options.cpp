@@ -11,7 +11,8 @@ namespace adgap::cli {
 
 void MapOptions::add_to(Args& args) {
   args.text("model", &model, "FILE", "trained model");
-  args.text("weights", &weights, "FILE", "filter weights from `adgap weights` (default: beside the model)");
+  args.text("weights", &weights, "FILE",
+            "filter weights from `adgap weights` (default: beside the model)");
   args.text("mode", &mode, "MODE", "full-resolution maps: paper (pools removed), pooled, dense");
   args.text("polarity", &polarity, "P", "auto, light-on-dark, dark-on-light or both (fused)");
   args.text("border", &border, "B", "beyond the image edge: replicate, or zero (the reference)");
@@ -46,9 +47,8 @@ MapSetup resolve(const MapOptions& o) {
   s.cfg.heatmap.input_scale = s.model.meta.input_scale;
   s.cfg.heatmap.input_offset = s.model.meta.input_offset;
   const std::string wpath =
-      o.weights.empty()
-          ? (std::filesystem::path(o.model).parent_path() / "weights.json").string()
-          : o.weights;
+      o.weights.empty() ? (std::filesystem::path(o.model).parent_path() / "weights.json").string()
+                        : o.weights;
   const FilterImportance imp = load_importance(wpath);
   if (imp.classes != s.model.meta.num_classes) {
     throw std::runtime_error(wpath + ": has " + std::to_string(imp.classes) + " classes but " +
@@ -66,7 +66,8 @@ void check_images(const std::vector<std::string>& paths) {
   for (const std::string& p : paths) load_bgr(p);
 }
 
-std::string output_path(const std::string& out_dir, const std::string& image, const std::string& suffix) {
+std::string output_path(const std::string& out_dir, const std::string& image,
+                        const std::string& suffix) {
   return (std::filesystem::path(out_dir) / (std::filesystem::path(image).stem().string() + suffix))
       .string();
 }

@@ -42,6 +42,7 @@ MapSetup resolve(const MapOptions& o);
 void check_images(const std::vector<std::string>& paths);
 
 // <out>/<file stem><suffix>
-std::string output_path(const std::string& out_dir, const std::string& image, const std::string& suffix);
+std::string output_path(const std::string& out_dir, const std::string& image,
+                        const std::string& suffix);
 
 }  // namespace adgap::cli

@@ -15,19 +15,19 @@
 namespace adgap {
 
 struct Detection {
-  cv::Rect box;       // input pixel coordinates
-  int label = -1;     // predicted class
-  float score = 0;    // softmax probability of the label
+  cv::Rect box;     // input pixel coordinates
+  int label = -1;   // predicted class
+  float score = 0;  // softmax probability of the label
 };
 
 struct DetectConfig {
-  HeatmapConfig heatmap;        // map mode, polarity, tiling
-  ThresholdConfig threshold;    // hotspot extraction (paper: mean + 2 std)
-  int merge_gap = 3;            // px: hotspot fragments closer than this form one candidate
-  int min_size = 8;             // px: candidates with both sides smaller are dropped
-  double max_fraction = 0.5;    // candidates covering more of either image side are dropped
-  double margin = 0.25;         // crop margin around a candidate, fraction of its larger side
-  double min_score = 0.9;       // minimum softmax probability to keep a detection
+  HeatmapConfig heatmap;      // map mode, polarity, tiling
+  ThresholdConfig threshold;  // hotspot extraction (paper: mean + 2 std)
+  int merge_gap = 3;          // px: hotspot fragments closer than this form one candidate
+  int min_size = 8;           // px: candidates with both sides smaller are dropped
+  double max_fraction = 0.5;  // candidates covering more of either image side are dropped
+  double margin = 0.25;       // crop margin around a candidate, fraction of its larger side
+  double min_score = 0.9;     // minimum softmax probability to keep a detection
 };
 
 struct DetectOutput {

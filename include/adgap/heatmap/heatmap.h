@@ -23,11 +23,12 @@ namespace adgap {
 
 enum class MapMode { kPaper, kPooled, kDense };
 // Stroke polarity of the input. MNIST digits are light on dark; dark-on-light images are
-// inverted first. auto decides from the skew of the image against its local blur; both fuses the two maps (pixel max).
+// inverted first. auto decides from the skew of the image against its local blur; both fuses the
+// two maps (pixel max).
 enum class Polarity { kAuto, kLightOnDark, kDarkOnLight, kBoth };
 
-MapMode parse_map_mode(const std::string& s);     // "paper" | "pooled" | "dense"
-Polarity parse_polarity(const std::string& s);   // "auto" | "light-on-dark" | ...
+MapMode parse_map_mode(const std::string& s);   // "paper" | "pooled" | "dense"
+Polarity parse_polarity(const std::string& s);  // "auto" | "light-on-dark" | ...
 std::string to_string(MapMode m);
 std::string to_string(Polarity p);
 
@@ -42,11 +43,11 @@ enum class Border {
 };
 
 struct HeatmapConfig {
-  MapMode mode = MapMode::kPaper;           // the reference's deploy trunk
-  Polarity polarity = Polarity::kAuto;      // light-on-dark digits are what the net knows
-  Border border = Border::kReplicate;       // zero padding makes the image border a hotspot
-  int64_t tile = 512;                       // output tile edge in pixels; 0: one tile
-  double input_scale = 1.0 / 255.0;         // from the model's metadata
+  MapMode mode = MapMode::kPaper;       // the reference's deploy trunk
+  Polarity polarity = Polarity::kAuto;  // light-on-dark digits are what the net knows
+  Border border = Border::kReplicate;   // zero padding makes the image border a hotspot
+  int64_t tile = 512;                   // output tile edge in pixels; 0: one tile
+  double input_scale = 1.0 / 255.0;     // from the model's metadata
   double input_offset = 0.0;
 };
 

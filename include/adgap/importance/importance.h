@@ -23,17 +23,17 @@
 namespace adgap {
 
 struct FilterImportance {
-  std::string split;      // dataset the weights were measured on, e.g. "mnist/train"
-  int64_t samples = 0;    // images measured
-  int64_t channels = 0;   // final filters (16)
-  int64_t classes = 0;    // output classes
-  double baseline_loss = 0;   // mean NLL with no filter blocked
-  double baseline_error = 0;  // 0/1 error rate with no filter blocked
-  std::vector<double> loss_rise;   // (channels) mean NLL rise E_i - e over all samples
-  std::vector<double> error_rise;  // (channels) error-rate rise
-  std::vector<int64_t> class_samples;                // (classes)
-  std::vector<double> class_baseline_loss;           // (classes) mean NLL per true class
-  std::vector<std::vector<double>> class_loss_rise;  // (classes, channels) mean NLL rise
+  std::string split;                   // dataset the weights were measured on, e.g. "mnist/train"
+  int64_t samples = 0;                 // images measured
+  int64_t channels = 0;                // final filters (16)
+  int64_t classes = 0;                 // output classes
+  double baseline_loss = 0;            // mean NLL with no filter blocked
+  double baseline_error = 0;           // 0/1 error rate with no filter blocked
+  std::vector<double> loss_rise;       // (channels) mean NLL rise E_i - e over all samples
+  std::vector<double> error_rise;      // (channels) error-rate rise
+  std::vector<int64_t> class_samples;  // (classes)
+  std::vector<double> class_baseline_loss;            // (classes) mean NLL per true class
+  std::vector<std::vector<double>> class_loss_rise;   // (classes, channels) mean NLL rise
   std::vector<std::vector<double>> class_error_rise;  // (classes, channels)
 
   // Weights for a heatmap: the global loss rise, or class `c`'s row when c >= 0;

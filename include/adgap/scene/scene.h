@@ -14,16 +14,16 @@
 namespace adgap {
 
 struct SceneConfig {
-  int width = 320;            // px
-  int height = 240;           // px
-  int min_digits = 1;         // per scene
+  int width = 320;     // px
+  int height = 240;    // px
+  int min_digits = 1;  // per scene
   int max_digits = 4;
   int min_digit_height = 20;  // px of ink
   int max_digit_height = 40;
-  double dark_on_light = 0.5;   // probability that a scene has dark strokes on a light ground
-  double min_contrast = 0.6;    // stroke-to-background contrast, fraction of full range
-  double max_blur = 0.0;        // Gaussian blur sigma upper bound, px
-  double max_noise = 0.0;       // additive Gaussian noise sigma upper bound, grey levels
+  double dark_on_light = 0.5;  // probability that a scene has dark strokes on a light ground
+  double min_contrast = 0.6;   // stroke-to-background contrast, fraction of full range
+  double max_blur = 0.0;       // Gaussian blur sigma upper bound, px
+  double max_noise = 0.0;      // additive Gaussian noise sigma upper bound, grey levels
 };
 
 struct DigitTruth {
@@ -33,8 +33,8 @@ struct DigitTruth {
 };
 
 struct Scene {
-  cv::Mat image;                   // 8-bit BGR
-  cv::Mat mask;                    // CV_8U, 255 on digit ink
+  cv::Mat image;  // 8-bit BGR
+  cv::Mat mask;   // CV_8U, 255 on digit ink
   std::vector<DigitTruth> digits;
   bool dark_on_light = false;
   uint64_t seed = 0;
