@@ -9,36 +9,6 @@
 
 namespace adgap {
 
-namespace {
-nlohmann::json epochs_to_json(const std::vector<EpochStats>& v) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const EpochStats& e : v) {
-    a.push_back({{"epoch", e.epoch},
-                 {"mean_loss", e.mean_loss},
-                 {"train_accuracy", e.train_accuracy},
-                 {"test_accuracy", e.test_accuracy},
-                 {"seconds", e.seconds},
-                 {"images_per_second", e.images_per_second}});
-  }
-  return a;
-}
-
-std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
-  std::vector<EpochStats> v;
-  for (const auto& j : a) {
-    EpochStats e;
-    e.epoch = j.at("epoch").get<int64_t>();
-    e.mean_loss = j.at("mean_loss").get<double>();
-    e.train_accuracy = j.at("train_accuracy").get<double>();
-    e.test_accuracy = j.at("test_accuracy").get<double>();
-    e.seconds = j.at("seconds").get<double>();
-    e.images_per_second = j.at("images_per_second").get<double>();
-    v.push_back(e);
-  }
-  return v;
-}
-}  // namespace
-
 void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
                      torch::optim::Adam& opt, const TrainProgress& p) {
   torch::serialize::OutputArchive ar, weights, optim;

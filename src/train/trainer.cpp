@@ -24,6 +24,34 @@ std::string loss_csv_path(const std::string& d) { return d + "/loss.csv"; }
 std::string loss_png_path(const std::string& d) { return d + "/loss.png"; }
 std::string train_json_path(const std::string& d) { return d + "/train.json"; }
 
+nlohmann::json epochs_to_json(const std::vector<EpochStats>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const EpochStats& e : v) {
+    a.push_back({{"epoch", e.epoch},
+                 {"mean_loss", e.mean_loss},
+                 {"train_accuracy", e.train_accuracy},
+                 {"test_accuracy", e.test_accuracy},
+                 {"seconds", e.seconds},
+                 {"images_per_second", e.images_per_second}});
+  }
+  return a;
+}
+
+std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
+  std::vector<EpochStats> v;
+  for (const auto& j : a) {
+    EpochStats e;
+    e.epoch = j.at("epoch").get<int64_t>();
+    e.mean_loss = j.at("mean_loss").get<double>();
+    e.train_accuracy = j.at("train_accuracy").get<double>();
+    e.test_accuracy = j.at("test_accuracy").get<double>();
+    e.seconds = j.at("seconds").get<double>();
+    e.images_per_second = j.at("images_per_second").get<double>();
+    v.push_back(e);
+  }
+  return v;
+}
+
 namespace {
 
 // Fisher-Yates with our own index arithmetic, so the order depends only on the generator
@@ -43,15 +71,6 @@ void set_lr(torch::optim::Adam& opt, double lr) {
 }
 
 nlohmann::json summary_json(const TrainConfig& cfg, const TrainResult& r) {
-  nlohmann::json epochs = nlohmann::json::array();
-  for (const EpochStats& e : r.epochs) {
-    epochs.push_back({{"epoch", e.epoch},
-                      {"mean_loss", e.mean_loss},
-                      {"train_accuracy", e.train_accuracy},
-                      {"test_accuracy", e.test_accuracy},
-                      {"seconds", e.seconds},
-                      {"images_per_second", e.images_per_second}});
-  }
   return {{"model", r.meta.to_json()},
           {"config",
            {{"epochs", cfg.epochs},
@@ -61,7 +80,7 @@ nlohmann::json summary_json(const TrainConfig& cfg, const TrainResult& r) {
             {"seed", cfg.seed}}},
           {"batches_per_epoch", r.batches_per_epoch},
           {"finished", r.finished},
-          {"epochs", epochs}};
+          {"epochs", epochs_to_json(r.epochs)}};
 }
 
 // Everything a person reads about a run: train.json, loss.csv, loss.png.

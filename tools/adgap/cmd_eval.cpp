@@ -10,6 +10,25 @@
 
 namespace adgap::cli {
 
+void check_split(const std::string& split) {
+  if (split != "train" && split != "test") {
+    throw UsageError("--split: '" + split + "' is neither 'train' nor 'test'");
+  }
+}
+
+Dataset load_split_for_model(const std::string& data_dir, const std::string& split,
+                             const LoadedModel& m, const std::string& model_file) {
+  Dataset data = load_split(data_dir, split, m.meta.num_classes);
+  if (data.images.size(1) != m.meta.in_channels || data.images.size(2) != m.meta.input_size ||
+      data.images.size(3) != m.meta.input_size) {
+    throw std::runtime_error(data_dir + ": images are " + std::to_string(data.images.size(2)) +
+                             "x" + std::to_string(data.images.size(3)) + " but " + model_file +
+                             " expects " + std::to_string(m.meta.input_size) + "x" +
+                             std::to_string(m.meta.input_size));
+  }
+  return data;
+}
+
 int cmd_eval(int argc, char** argv) {
   std::string model_file = "runs/mnist/model.pt", data_dir = kDefaultDataDir, split = "test";
   std::string json_path;
@@ -24,19 +43,10 @@ int cmd_eval(int argc, char** argv) {
             "JSON output (default: eval-<split>.json beside the model)");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (split != "train" && split != "test") {
-    throw UsageError("--split: '" + split + "' is neither 'train' nor 'test'");
-  }
+  check_split(split);
   configure_threads(static_cast<int>(threads));
   LoadedModel m = load_model(model_file);
-  const Dataset data = load_split(data_dir, split, m.meta.num_classes);
-  if (data.images.size(1) != m.meta.in_channels || data.images.size(2) != m.meta.input_size ||
-      data.images.size(3) != m.meta.input_size) {
-    throw std::runtime_error(data_dir + ": images are " + std::to_string(data.images.size(2)) +
-                             "x" + std::to_string(data.images.size(3)) + " but " + model_file +
-                             " expects " + std::to_string(m.meta.input_size) + "x" +
-                             std::to_string(m.meta.input_size));
-  }
+  const Dataset data = load_split_for_model(data_dir, split, m, model_file);
   const EvalResult ev = evaluate(m.net, data);
   std::cout << model_file << " (" << m.meta.dataset << ", " << m.meta.epochs << " epochs, seed "
             << m.meta.seed << ") on " << data.name << ":\n"

@@ -24,12 +24,10 @@ int cmd_weights(int argc, char** argv) {
   args.text("out", &out, "FILE", "JSON output (default: weights.json beside the model)");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
   if (!args.parse(argc, argv, 2)) return 0;
-  if (split != "train" && split != "test") {
-    throw UsageError("--split: '" + split + "' is neither 'train' nor 'test'");
-  }
+  check_split(split);
   configure_threads(static_cast<int>(threads));
   LoadedModel m = load_model(model_file);
-  const Dataset data = head(load_split(data_dir, split, m.meta.num_classes), limit);
+  const Dataset data = head(load_split_for_model(data_dir, split, m, model_file), limit);
   const FilterImportance imp = compute_importance(m.net, data);
   if (out.empty())
     out = (std::filesystem::path(model_file).parent_path() / "weights.json").string();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "adgap/data/dataset.h"
+#include "adgap/model/model_file.h"
 #include "adgap/train/trainer.h"
 
 namespace adgap::cli {
@@ -27,6 +28,14 @@ struct Splits {
   Dataset train, test;
 };
 Splits load_splits(const std::string& dir, int64_t limit_train);
+
+// Throws UsageError unless `split` is "train" or "test" (call before any work).
+void check_split(const std::string& split);
+
+// Loads split "train" or "test" of `data_dir` for model `m` (read from `model_file`): labels
+// checked against its classes, images against its input size.
+Dataset load_split_for_model(const std::string& data_dir, const std::string& split,
+                             const LoadedModel& m, const std::string& model_file);
 
 // Trains with `cfg`, printing the thread setup and a closing summary; returns the result.
 TrainResult run_training(const Splits& data, const TrainConfig& cfg, int64_t threads);

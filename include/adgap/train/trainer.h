@@ -39,6 +39,10 @@ struct EpochStats {
   double images_per_second = 0;
 };
 
+// Per-epoch statistics as a JSON array (train.json, checkpoints) and back.
+nlohmann::json epochs_to_json(const std::vector<EpochStats>& epochs);
+std::vector<EpochStats> epochs_from_json(const nlohmann::json& a);
+
 struct TrainResult {
   LeNet net{nullptr};
   ModelMeta meta;
