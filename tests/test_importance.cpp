@@ -68,6 +68,13 @@ TEST(Importance, HandBuiltNetworkMatchesTheAnalyticAnswer) {
   EXPECT_DOUBLE_EQ(imp.class_error_rise[1][0], -1.0);
   EXPECT_EQ(imp.class_samples[0], 3);
   EXPECT_EQ(imp.class_samples[5], 0);
+  // Mean activation: the maps are the constants b_i. ccGAP: loss change over energy 49 b_i^2.
+  EXPECT_NEAR(imp.mean_activation[0], u0 / 49, 1e-7);
+  EXPECT_NEAR(imp.mean_activation[1], u1 / 49, 1e-7);
+  EXPECT_NEAR(imp.mean_activation[2], 0.0, 1e-12);
+  EXPECT_NEAR(imp.ccgap[0], (no0 - base) / (49 * (u0 / 49) * (u0 / 49)), 1e-4);
+  EXPECT_NEAR(imp.ccgap[1], (no1 - base) / (49 * (u1 / 49) * (u1 / 49)), 1e-4);
+  EXPECT_DOUBLE_EQ(imp.ccgap[5], 0.0);  // zero energy: no contribution
   // Weights select the right rows.
   EXPECT_FLOAT_EQ(imp.weights()[0], static_cast<float>(no0 - base));
   EXPECT_FLOAT_EQ(imp.weights(1)[0], static_cast<float>(imp.class_loss_rise[1][0]));
@@ -90,6 +97,28 @@ TEST(Importance, AgreesWithBlockingOneChannelAtATime) {
     const double li = at::nll_loss(net->head(blocked), d.labels).item<double>();
     EXPECT_NEAR(imp.loss_rise[i], li - base, 1e-5) << "channel " << i;
   }
+}
+
+TEST(Importance, CamLearnsASeparableProblem) {
+  // Channel 0's level says class 0, channel 1's says class 1: a linear classifier on the
+  // pooled averages must separate them.
+  Dataset d = labels_only({0, 1, 0, 1, 0, 1, 0, 1});
+  LeNet net;
+  {
+    at::NoGradGuard g;
+    for (auto& p : net->parameters()) p.zero_();
+    // conv1 passes the image's mean level on; conv2 channel 0 copies it, channel 1 inverts it.
+    net->conv1->weight[0].fill_(1.0 / 25);
+    net->conv2->weight[0][0].fill_(1.0 / 25);
+    net->conv2->weight[1][0].fill_(-1.0 / 25);
+    net->conv2->bias[1] = 1.0;
+  }
+  for (int64_t i = 0; i < 8; ++i) d.images[i].fill_(i % 2 ? 40 : 220);
+  FilterImportance imp = compute_importance(net, d);
+  train_cam(net, d, imp, /*epochs=*/300);
+  EXPECT_DOUBLE_EQ(imp.cam_accuracy, 1.0);
+  ASSERT_EQ(imp.cam_weights.size(), 10u);
+  EXPECT_GT(imp.cam_weights[0][0], imp.cam_weights[1][0]);  // bright channel 0 -> class 0
 }
 
 TEST(Importance, JsonRoundTripAndBadFiles) {

@@ -15,7 +15,7 @@
 
 namespace adgap::test {
 
-inline std::string trained_dir() { return std::string(ADGAP_BINARY_DIR) + "/test-cache/model-v1"; }
+inline std::string trained_dir() { return std::string(ADGAP_BINARY_DIR) + "/test-cache/model-v2"; }
 
 // Returns the cached model's directory (model.pt and weights.json), training it if needed.
 inline std::string ensure_trained() {
@@ -29,7 +29,10 @@ inline std::string ensure_trained() {
   cfg.out_dir = dir;
   cfg.progress = false;
   TrainResult r = train_model(train, nullptr, cfg, nullptr);
-  save_importance(dir + "/weights.json", compute_importance(r.net, head(train, 10000)));
+  const Dataset some = head(train, 10000);
+  FilterImportance imp = compute_importance(r.net, some);
+  train_cam(r.net, some, imp, /*epochs=*/3);
+  save_importance(dir + "/weights.json", imp);
   return dir;
 }
 

@@ -1,6 +1,7 @@
 #include "adgap/importance/importance.h"
 
 #include <ATen/ATen.h>
+#include <torch/optim/adam.h>
 
 #include <fstream>
 #include <sstream>
@@ -22,6 +23,8 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
   at::Tensor loss_sum = at::zeros({nc, variants}, at::kDouble);
   at::Tensor wrong_sum = at::zeros({nc, variants}, at::kDouble);
   at::Tensor count = at::zeros({nc}, at::kDouble);
+  at::Tensor act_sum = at::zeros({ch}, at::kDouble);    // sum of F_i over samples and cells
+  at::Tensor ccgap_sum = at::zeros({ch}, at::kDouble);  // sum of (loss change / energy)
   at::NoGradGuard no_grad;
   const bool was_training = net->is_training();
   net->eval();
@@ -41,6 +44,12 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
     loss_sum += onehot.t().mm(nll.to(at::kDouble).t());            // (C, V)
     wrong_sum += onehot.t().mm(wrong.t());
     count += onehot.sum(0);
+    act_sum += maps.sum({0, 2, 3}).to(at::kDouble);
+    // ccGAP: each sample's loss change when i is blocked, over the energy sum(F_i^2).
+    const at::Tensor energy = maps.pow(2).sum({2, 3}).to(at::kDouble);             // (B, 16)
+    const at::Tensor change = (nll.narrow(0, 1, ch) - nll[0]).t().to(at::kDouble);  // (B, 16)
+    ccgap_sum += at::where(energy > 0, change / energy.clamp_min(1e-12), at::zeros_like(change))
+                     .sum(0);
   }
   net->train(was_training);
 
@@ -49,6 +58,11 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
   r.samples = data.size();
   r.channels = ch;
   r.classes = nc;
+  const int64_t cells = LeNetImpl(net->options()).head_map_size();
+  for (int64_t i = 0; i < ch; ++i) {
+    r.mean_activation.push_back(act_sum[i].item<double>() / (data.size() * cells * cells));
+    r.ccgap.push_back(ccgap_sum[i].item<double>() / data.size());
+  }
   const at::Tensor total_loss = loss_sum.sum(0), total_wrong = wrong_sum.sum(0);  // (V)
   const double n = static_cast<double>(r.samples);
   r.baseline_loss = total_loss[0].item<double>() / n;
@@ -71,6 +85,47 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
     r.class_error_rise.push_back(er);
   }
   return r;
+}
+
+void train_cam(LeNet& net, const Dataset& data, FilterImportance& imp, int64_t epochs) {
+  const int64_t ch = LeNetImpl::kTrunkChannels, nc = net->options().num_classes;
+  // Global average of each final map: (N, 16), computed once.
+  at::Tensor gap;
+  {
+    at::NoGradGuard no_grad;
+    net->eval();
+    std::vector<at::Tensor> parts;
+    for (int64_t start = 0; start < data.size(); start += 1000) {
+      const int64_t b = std::min<int64_t>(1000, data.size() - start);
+      parts.push_back(net->trunk(to_input(data.images.narrow(0, start, b))).mean({2, 3}));
+    }
+    gap = at::cat(parts);
+  }
+  // A linear softmax classifier on it (Zhou et al. 2016), Adam, full-batch steps per epoch of
+  // minibatches of 300; deterministic for a given seed.
+  at::manual_seed(0);
+  at::Tensor w = (at::randn({nc, ch}) * 0.01).requires_grad_();
+  at::Tensor bias = at::zeros({nc}).requires_grad_();
+  torch::optim::Adam opt({w, bias}, torch::optim::AdamOptions(0.01));
+  const at::Tensor y = data.labels;
+  for (int64_t e = 0; e < epochs; ++e) {
+    const at::Tensor perm = at::randperm(data.size());
+    for (int64_t start = 0; start < data.size(); start += 300) {
+      const at::Tensor idx = perm.narrow(0, start, std::min<int64_t>(300, data.size() - start));
+      opt.zero_grad();
+      const at::Tensor logits = at::addmm(bias, gap.index_select(0, idx), w.t());
+      at::cross_entropy_loss(logits, y.index_select(0, idx)).backward();
+      opt.step();
+    }
+  }
+  at::NoGradGuard no_grad;
+  imp.cam_accuracy = at::addmm(bias, gap, w.t()).argmax(1).eq(y).to(at::kDouble).mean().item<double>();
+  imp.cam_weights.assign(nc, std::vector<double>(ch));
+  imp.cam_bias.assign(nc, 0.0);
+  for (int64_t c = 0; c < nc; ++c) {
+    imp.cam_bias[c] = bias[c].item<double>();
+    for (int64_t k = 0; k < ch; ++k) imp.cam_weights[c][k] = w[c][k].item<double>();
+  }
 }
 
 std::vector<float> FilterImportance::weights(int64_t c, bool by_error) const {
@@ -96,7 +151,12 @@ nlohmann::json FilterImportance::to_json() const {
           {"class_samples", class_samples},
           {"class_baseline_loss", class_baseline_loss},
           {"class_loss_rise", class_loss_rise},
-          {"class_error_rise", class_error_rise}};
+          {"class_error_rise", class_error_rise},
+          {"mean_activation", mean_activation},
+          {"ccgap", ccgap},
+          {"cam_weights", cam_weights},
+          {"cam_bias", cam_bias},
+          {"cam_accuracy", cam_accuracy}};
 }
 
 FilterImportance FilterImportance::from_json(const nlohmann::json& j, const std::string& source) {
@@ -114,6 +174,11 @@ FilterImportance FilterImportance::from_json(const nlohmann::json& j, const std:
     r.class_baseline_loss = j.at("class_baseline_loss").get<std::vector<double>>();
     r.class_loss_rise = j.at("class_loss_rise").get<std::vector<std::vector<double>>>();
     r.class_error_rise = j.at("class_error_rise").get<std::vector<std::vector<double>>>();
+    r.mean_activation = j.at("mean_activation").get<std::vector<double>>();
+    r.ccgap = j.at("ccgap").get<std::vector<double>>();
+    r.cam_weights = j.at("cam_weights").get<std::vector<std::vector<double>>>();
+    r.cam_bias = j.at("cam_bias").get<std::vector<double>>();
+    r.cam_accuracy = j.at("cam_accuracy").get<double>();
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(source + ": not a filter-importance file (" + e.what() + ")");
   }
@@ -126,7 +191,10 @@ FilterImportance FilterImportance::from_json(const nlohmann::json& j, const std:
   };
   if (static_cast<int64_t>(r.loss_rise.size()) != r.channels ||
       static_cast<int64_t>(r.error_rise.size()) != r.channels || !sized(r.class_loss_rise) ||
-      !sized(r.class_error_rise)) {
+      !sized(r.class_error_rise) || static_cast<int64_t>(r.mean_activation.size()) != r.channels ||
+      static_cast<int64_t>(r.ccgap.size()) != r.channels ||
+      (!r.cam_weights.empty() &&
+       (!sized(r.cam_weights) || static_cast<int64_t>(r.cam_bias.size()) != r.classes))) {
     throw std::runtime_error(source + ": filter-importance arrays do not match " +
                              std::to_string(r.classes) + " classes x " +
                              std::to_string(r.channels) + " channels");

@@ -98,7 +98,8 @@ int cmd_demo(int argc, char** argv) {
   atomic_write_text(out + "/eval.json", ev.to_json().dump(2) + "\n");
 
   std::cout << "== 3/5 filter importance (paper Eq. 1) over the training set\n";
-  const FilterImportance imp = compute_importance(r.net, data.train);
+  FilterImportance imp = compute_importance(r.net, data.train);
+  train_cam(r.net, data.train, imp);
   save_importance(out + "/weights.json", imp);
   plot_bars(out + "/weights.png", imp.loss_rise, "Filter importance: NLL rise when blocked",
             "final filter", "mean NLL rise");

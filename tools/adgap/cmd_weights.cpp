@@ -28,12 +28,15 @@ int cmd_weights(int argc, char** argv) {
   configure_threads(static_cast<int>(threads));
   LoadedModel m = load_model(model_file);
   const Dataset data = head(load_split_for_model(data_dir, split, m, model_file), limit);
-  const FilterImportance imp = compute_importance(m.net, data);
+  FilterImportance imp = compute_importance(m.net, data);
+  train_cam(m.net, data, imp);
   if (out.empty())
     out = (std::filesystem::path(model_file).parent_path() / "weights.json").string();
   save_importance(out, imp);
   std::printf("%s: %lld images, baseline NLL %.4f, error %.2f %%\n", data.name.c_str(),
               static_cast<long long>(imp.samples), imp.baseline_loss, 100 * imp.baseline_error);
+  std::printf("CAM classifier on pooled maps: %.2f %% accuracy on the same images\n",
+              100 * imp.cam_accuracy);
   std::printf("filter  loss rise  error rise\n");
   for (int64_t i = 0; i < imp.channels; ++i) {
     std::printf("%6lld  %9.4f  %8.2f %%\n", static_cast<long long>(i), imp.loss_rise[i],

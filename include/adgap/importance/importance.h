@@ -36,6 +36,15 @@ struct FilterImportance {
   std::vector<std::vector<double>> class_loss_rise;   // (classes, channels) mean NLL rise
   std::vector<std::vector<double>> class_error_rise;  // (classes, channels)
 
+  // The reference repository's other weightings, measured in the same pass (baselines):
+  std::vector<double> mean_activation;  // (channels) mean of F_i over samples and cells
+  std::vector<double> ccgap;  // (channels) mean over samples of loss change / sum(F_i^2)
+  // CAM (Zhou et al. 2016): a linear classifier on the global average of each final map,
+  // trained by train_cam; empty until then.
+  std::vector<std::vector<double>> cam_weights;  // (classes, channels)
+  std::vector<double> cam_bias;                  // (classes)
+  double cam_accuracy = 0;                       // its accuracy on the data it was trained on
+
   // Weights for a heatmap: the global loss rise, or class `c`'s row when c >= 0;
   // `by_error` picks the 0/1 error rise instead of the loss rise.
   std::vector<float> weights(int64_t c = -1, bool by_error = false) const;
@@ -46,6 +55,10 @@ struct FilterImportance {
 
 // Measures importance over `data` with the network in eval mode, `batch_size` images at a time.
 FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t batch_size = 1000);
+
+// Trains the CAM classifier on `data` (global-average-pooled final maps -> classes, softmax,
+// Adam, `epochs` passes) and stores it in `imp`.
+void train_cam(LeNet& net, const Dataset& data, FilterImportance& imp, int64_t epochs = 5);
 
 // JSON file I/O (atomic write; read throws naming the file).
 void save_importance(const std::string& path, const FilterImportance& imp);
