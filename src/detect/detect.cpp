@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <functional>
 
 namespace adgap {
 
@@ -85,8 +86,55 @@ bool mnist_normalize(const cv::Mat& crop, bool invert, cv::Mat& out28, cv::Rect*
 
 DetectOutput detect_digits(LeNet& net, const cv::Mat& gray, const std::vector<float>& weights,
                            const DetectConfig& cfg) {
+  return detect_in_map(net, gray, heatmap(net, gray, weights, cfg.heatmap), cfg);
+}
+
+std::vector<Detection> non_max_suppression(std::vector<Detection> dets, double max_iou) {
+  std::stable_sort(dets.begin(), dets.end(),
+                   [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  std::vector<Detection> kept;
+  for (const Detection& d : dets) {
+    bool clash = false;
+    for (const Detection& k : kept) {
+      const double inter = (d.box & k.box).area();
+      const double uni = double(d.box.area()) + k.box.area() - inter;
+      // Overlap by IoU, or one box mostly inside the other (a fragment of a larger digit).
+      clash |= uni > 0 && (inter / uni > max_iou || inter >= 0.7 * std::min(d.box.area(), k.box.area()));
+    }
+    if (!clash) kept.push_back(d);
+  }
+  return kept;
+}
+
+std::vector<Detection> detect_multiscale(
+    LeNet& net, const cv::Mat& gray, const std::function<cv::Mat(const cv::Mat&)>& map_of,
+    const DetectConfig& cfg, const std::vector<double>& scales) {
+  std::vector<Detection> all;
+  for (double s : scales) {
+    cv::Mat g = gray;
+    if (s != 1.0) {
+      const cv::Size sz(static_cast<int>(std::lround(gray.cols * s)),
+                        static_cast<int>(std::lround(gray.rows * s)));
+      if (sz.width < 28 || sz.height < 28) continue;
+      cv::resize(gray, g, sz, 0, 0, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    }
+    const DetectOutput d = detect_in_map(net, g, map_of(g), cfg);
+    for (Detection det : d.detections) {
+      det.box = cv::Rect(static_cast<int>(std::lround(det.box.x / s)),
+                         static_cast<int>(std::lround(det.box.y / s)),
+                         static_cast<int>(std::lround(det.box.width / s)),
+                         static_cast<int>(std::lround(det.box.height / s))) &
+                cv::Rect(0, 0, gray.cols, gray.rows);
+      all.push_back(det);
+    }
+  }
+  return non_max_suppression(all, 0.3);
+}
+
+DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
+                           const DetectConfig& cfg) {
   DetectOutput out;
-  out.heatmap = heatmap(net, gray, weights, cfg.heatmap);
+  out.heatmap = h01;
   out.threshold = threshold_value(out.heatmap, cfg.threshold);
   out.mask = threshold_mask(out.heatmap, out.threshold);
   const cv::Rect image(0, 0, gray.cols, gray.rows);

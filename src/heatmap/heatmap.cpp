@@ -57,6 +57,27 @@ at::Tensor trunk_maps(LeNet& net, const at::Tensor& x, MapMode mode) {
                         /*padding=*/{0, 0}, /*dilation=*/{2, 2});  // (N, 16, H, W)
 }
 
+at::Tensor network_input(const cv::Mat& gray, bool invert, double scale, double offset) {
+  cv::Mat src = gray.isContinuous() ? gray : gray.clone();
+  at::Tensor x = at::from_blob(src.data, {1, 1, src.rows, src.cols}, at::kByte).to(at::kFloat);
+  if (invert) x = 255.0f - x;
+  return x * scale + offset;
+}
+
+at::Tensor pad_to_4(const at::Tensor& x) {
+  const int64_t h = x.size(2), w = x.size(3);
+  return at::constant_pad_nd(x, {0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4});
+}
+
+cv::Mat upsample_quarter(const at::Tensor& small, int h, int w) {
+  const at::Tensor s = small.to(at::kFloat).contiguous();
+  const cv::Mat m(static_cast<int>(s.size(0)), static_cast<int>(s.size(1)), CV_32F,
+                  const_cast<float*>(s.data_ptr<float>()));
+  cv::Mat up;
+  cv::resize(m, up, cv::Size(m.cols * 4, m.rows * 4), 0, 0, cv::INTER_LINEAR);
+  return up(cv::Rect(0, 0, w, h)).clone();
+}
+
 namespace {
 
 // Pixels of context a tile needs on each side for its interior to be exact (multiple of 4 so
@@ -67,21 +88,10 @@ int64_t halo(MapMode m) { return m == MapMode::kPaper ? 4 : m == MapMode::kPoole
 cv::Mat crop_map(LeNet& net, const cv::Mat& crop_u8, bool invert, const at::Tensor& w,
                  const HeatmapConfig& cfg) {
   const int h = crop_u8.rows, wd = crop_u8.cols;
-  cv::Mat src = crop_u8.isContinuous() ? crop_u8 : crop_u8.clone();
-  at::Tensor x = at::from_blob(src.data, {1, 1, h, wd}, at::kByte).to(at::kFloat);
-  if (invert) x = 255.0f - x;
-  x = x * cfg.input_scale + cfg.input_offset;
+  at::Tensor x = network_input(crop_u8, invert, cfg.input_scale, cfg.input_offset);
   if (cfg.mode == MapMode::kPooled) {
-    // Pad to a multiple of 4, map at 1/4 resolution, upsample x4, crop back.
-    const int ph = (h + 3) / 4 * 4, pw = (wd + 3) / 4 * 4;
-    x = at::constant_pad_nd(x, {0, pw - wd, 0, ph - h});
-    at::Tensor small =
-        (trunk_maps(net, x, MapMode::kPooled)[0] * w).sum(0).contiguous();  // (ph/4, pw/4)
-    cv::Mat s(static_cast<int>(small.size(0)), static_cast<int>(small.size(1)), CV_32F,
-              small.data_ptr<float>());
-    cv::Mat up;
-    cv::resize(s, up, cv::Size(pw, ph), 0, 0, cv::INTER_LINEAR);
-    return up(cv::Rect(0, 0, wd, h)).clone();
+    const at::Tensor small = (trunk_maps(net, pad_to_4(x), MapMode::kPooled)[0] * w).sum(0);
+    return upsample_quarter(small, h, wd);
   }
   at::Tensor f = trunk_maps(net, x, cfg.mode)[0];  // (16, h, w)
   at::Tensor m = (f * w).sum(0);                   // (h, w)

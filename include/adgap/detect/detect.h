@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,22 @@ struct DetectOutput {
 // bright. `invert` flips dark-on-light strokes. Returns false when the crop holds no strokes.
 // `ink` receives the strokes' bounding box inside the crop.
 bool mnist_normalize(const cv::Mat& crop, bool invert, cv::Mat& out28, cv::Rect* ink = nullptr);
+
+// The chain from a ready map (CV_32F in [0, 1], the image's size) on: threshold, group,
+// normalise, classify.
+DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
+                           const DetectConfig& cfg);
+
+// Detection on an image pyramid, for digits far from MNIST's ~20 px: the image is resized by
+// each scale (skipping sizes under 28 px), `map_of` gives each level's map, and the boxes,
+// mapped back to input pixels, are merged by non_max_suppression.
+std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
+                                         const std::function<cv::Mat(const cv::Mat&)>& map_of,
+                                         const DetectConfig& cfg, const std::vector<double>& scales);
+
+// Keeps the highest-scoring of boxes that overlap by IoU > max_iou or where one covers 70 % of
+// the other (a fragment of a larger digit).
+std::vector<Detection> non_max_suppression(std::vector<Detection> dets, double max_iou);
 
 // Runs the whole chain on an 8-bit grayscale image with the given filter weights.
 DetectOutput detect_digits(LeNet& net, const cv::Mat& gray, const std::vector<float>& weights,

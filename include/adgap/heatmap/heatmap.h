@@ -42,6 +42,15 @@ enum class Border {
   kZero,       // the network's own zero padding, as the reference implementation
 };
 
+// The network's input for an 8-bit gray image: (1, 1, H, W) float, pixels inverted first when
+// `invert`, then pixel * scale + offset.
+at::Tensor network_input(const cv::Mat& gray, bool invert, double scale, double offset);
+// x (N, C, H, W) zero-padded on the right and bottom to multiples of 4 (for the pooled trunk).
+at::Tensor pad_to_4(const at::Tensor& x);
+// A quarter-resolution map (h4, w4) of a pad_to_4 input, bilinearly upsampled x4 (cell q's
+// centre lands on pixel 4q + 1.5, the centre of its receptive field) and cropped to h x w.
+cv::Mat upsample_quarter(const at::Tensor& small, int h, int w);
+
 struct HeatmapConfig {
   MapMode mode = MapMode::kPaper;       // the reference's deploy trunk
   Polarity polarity = Polarity::kAuto;  // light-on-dark digits are what the net knows
