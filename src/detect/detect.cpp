@@ -131,50 +131,65 @@ std::vector<Detection> detect_multiscale(
   return non_max_suppression(all, 0.3);
 }
 
-DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
-                           const DetectConfig& cfg) {
-  DetectOutput out;
-  out.heatmap = h01;
-  out.threshold = threshold_value(out.heatmap, cfg.threshold);
-  out.mask = threshold_mask(out.heatmap, out.threshold);
+std::vector<Candidate> extract_candidates(const cv::Mat& gray, const cv::Mat& h01,
+                                          const DetectConfig& cfg, DetectOutput* out) {
+  const double t = threshold_value(h01, cfg.threshold);
+  cv::Mat mask = threshold_mask(h01, t);
   const cv::Rect image(0, 0, gray.cols, gray.rows);
-  for (const cv::Rect& r : group_hotspots(out.mask, cfg.merge_gap)) {
+  std::vector<Candidate> cands;
+  for (const cv::Rect& r : group_hotspots(mask, cfg.merge_gap)) {
     if (r.width < cfg.min_size && r.height < cfg.min_size) continue;
     if (r.width > cfg.max_fraction * gray.cols || r.height > cfg.max_fraction * gray.rows) continue;
-    out.candidates.push_back(r);
-  }
-
-  // Normalise every candidate, then classify them in one batch.
-  std::vector<cv::Mat> digits;
-  std::vector<cv::Rect> boxes;
-  for (const cv::Rect& r : out.candidates) {
+    if (out) out->candidates.push_back(r);
+    // Crop with a margin, strokes made bright, normalised like an MNIST digit.
     const int m = static_cast<int>(std::lround(cfg.margin * std::max(r.width, r.height)));
     const cv::Rect crop = cv::Rect(r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m) & image;
     const cv::Mat patch = gray(crop);
     Polarity pol = cfg.heatmap.polarity;
-    if (pol == Polarity::kAuto || pol == Polarity::kBoth)
+    if (pol == Polarity::kAuto || pol == Polarity::kBoth) {
       pol = resolve_polarity(patch, Polarity::kAuto);
-    cv::Mat d;
-    cv::Rect ink;
-    if (!mnist_normalize(patch, pol == Polarity::kDarkOnLight, d, &ink)) continue;
-    digits.push_back(d);
-    boxes.push_back(cv::Rect(crop.x + ink.x, crop.y + ink.y, ink.width, ink.height));
-  }
-  if (!digits.empty()) {
-    at::Tensor x = at::empty({static_cast<int64_t>(digits.size()), 1, kSide, kSide});
-    for (size_t i = 0; i < digits.size(); ++i) {
-      x[static_cast<int64_t>(i)][0].copy_(
-          at::from_blob(digits[i].data, {kSide, kSide}, at::kFloat));
     }
+    Candidate c;
+    cv::Rect ink;
+    if (!mnist_normalize(patch, pol == Polarity::kDarkOnLight, c.digit, &ink)) continue;
+    c.box = cv::Rect(crop.x + ink.x, crop.y + ink.y, ink.width, ink.height);
+    cands.push_back(c);
+  }
+  if (out) {
+    out->heatmap = h01;
+    out->threshold = t;
+    out->mask = mask;
+  }
+  return cands;
+}
+
+at::Tensor stack_digits(const std::vector<Candidate>& cands) {
+  at::Tensor x = at::empty({static_cast<int64_t>(cands.size()), 1, kSide, kSide});
+  for (size_t i = 0; i < cands.size(); ++i) {
+    x[static_cast<int64_t>(i)][0].copy_(
+        at::from_blob(const_cast<float*>(cands[i].digit.ptr<float>()), {kSide, kSide}, at::kFloat));
+  }
+  return x;
+}
+
+DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
+                           const DetectConfig& cfg) {
+  DetectOutput out;
+  const std::vector<Candidate> cands = extract_candidates(gray, h01, cfg, &out);
+  if (!cands.empty()) {
+    // The reader, when given, has one more class: "not a digit".
+    const bool own_reader = !cfg.reader.is_empty();
+    LeNet reader = own_reader ? cfg.reader : net;
+    const int64_t reject = own_reader ? reader->options().num_classes - 1 : -1;
     at::NoGradGuard no_grad;
-    net->eval();
-    const at::Tensor prob = net->forward(x).exp();  // (K, C)
+    reader->eval();
+    const at::Tensor prob = reader->forward(stack_digits(cands)).exp();  // (K, C)
     const auto [best, label] = prob.max(1);
-    for (size_t i = 0; i < digits.size(); ++i) {
+    for (size_t i = 0; i < cands.size(); ++i) {
       const float s = best[static_cast<int64_t>(i)].item<float>();
-      if (s < cfg.min_score) continue;
-      out.detections.push_back(
-          {boxes[i], static_cast<int>(label[static_cast<int64_t>(i)].item<int64_t>()), s});
+      const int64_t l = label[static_cast<int64_t>(i)].item<int64_t>();
+      if (s < cfg.min_score || l == reject) continue;
+      out.detections.push_back({cands[i].box, static_cast<int>(l), s});
     }
   }
   std::sort(out.detections.begin(), out.detections.end(),

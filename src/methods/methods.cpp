@@ -137,7 +137,9 @@ cv::Mat mser_map(const cv::Mat& gray) {
   std::vector<cv::Rect> boxes;
   cv::MSER::create()->detectRegions(gray, regions, boxes);
   cv::Mat count = cv::Mat::zeros(gray.size(), CV_32F);
+  const double max_area = 0.25 * gray.total();  // larger regions are background, not marks
   for (const auto& r : regions) {
+    if (static_cast<double>(r.size()) > max_area) continue;
     for (const cv::Point& p : r) count.at<float>(p) += 1.0f;
   }
   return count;

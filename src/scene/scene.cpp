@@ -25,6 +25,21 @@ std::vector<std::string> default_background_paths() {
           dir + "smarties.png",  dir + "HappyFish.jpg",    dir + "squirrel_cls.jpg"};
 }
 
+SceneConfig benchmark_scene_config() {
+  SceneConfig c;
+  c.width = 400;
+  c.height = 300;
+  c.min_digits = 0;  // one scene in five has no digit
+  c.max_digits = 4;
+  c.min_digit_height = 14;
+  c.max_digit_height = 120;
+  c.dark_on_light = 0.5;
+  c.min_contrast = 0.3;
+  c.max_blur = 1.5;
+  c.max_noise = 10.0;
+  return c;
+}
+
 namespace {
 
 // Uniform helpers on a generator whose algorithm the standard fixes (mt19937_64); the

@@ -20,6 +20,8 @@ constexpr const char* kUsage =
     "  heatmap AdGAP heatmaps (paper Eq. 2) of images of any size, overlays and masks\n"
     "  detect  find and read the digits in images, JSON and overlays\n"
     "  eval-scenes  detection and reading measured on generated scenes, per map mode\n"
+    "  bench-loc    every localisation method on the generated benchmark, tuned on a held-out split\n"
+    "  train-reader the reader: digits plus a 'not a digit' class, from mined detector crops\n"
     "  demo    the whole pipeline on defaults: train (or reuse), weights, heatmaps, detection\n"
     "\n"
     "`adgap <command> --help` describes a command's options.\n";
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
     if (cmd == "heatmap") return cmd_heatmap(argc, argv);
     if (cmd == "detect") return cmd_detect(argc, argv);
     if (cmd == "eval-scenes") return cmd_eval_scenes(argc, argv);
+    if (cmd == "bench-loc") return cmd_bench_loc(argc, argv);
+    if (cmd == "train-reader") return cmd_train_reader(argc, argv);
     std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

@@ -21,6 +21,7 @@ void MapOptions::add_to(Args& args) {
   args.text("threshold", &threshold, "T", "mean-std (paper), fixed or otsu");
   args.real("k", &k, -10, 10, "mean-std threshold: mean + k * std");
   args.real("level", &level, 0, 1, "fixed threshold level on the [0,1] map");
+  args.text("reader", &reader, "FILE", "reader model with a 'not a digit' class (train-reader)");
   args.integer("tile", &tile, 0, 1 << 20, "tile edge in pixels (0: untiled)");
   args.text("out", &out, "DIR", "output directory");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
@@ -59,6 +60,15 @@ MapSetup resolve(const MapOptions& o) {
                      std::to_string(imp.classes) + ")");
   }
   s.weights = imp.weights(o.cls, o.by_error);
+  if (!o.reader.empty()) {
+    LoadedModel r = load_model(o.reader);
+    if (r.meta.num_classes != s.model.meta.num_classes + 1) {
+      throw std::runtime_error(o.reader + ": has " + std::to_string(r.meta.num_classes) +
+                               " classes, a reader for " + o.model + " needs " +
+                               std::to_string(s.model.meta.num_classes + 1));
+    }
+    s.cfg.reader = r.net;
+  }
   return s;
 }
 

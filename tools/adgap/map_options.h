@@ -22,6 +22,7 @@ struct MapOptions {
   double level = 0.5;                        // fixed threshold level
   int64_t cls = -1;                          // class-specific weights; -1: global
   bool by_error = false;                     // weights from the 0/1-error rise, not the loss
+  std::string reader;                        // optional reader model (adgap train-reader)
   int64_t tile = 512;                        // tile edge in pixels, 0: untiled
   std::string out = "out";                   // output directory
   int64_t threads = 0;

@@ -29,6 +29,14 @@ struct DetectConfig {
   double max_fraction = 0.5;  // candidates covering more of either image side are dropped
   double margin = 0.25;       // crop margin around a candidate, fraction of its larger side
   double min_score = 0.9;     // minimum softmax probability to keep a detection
+  LeNet reader{nullptr};      // optional classifier for the crops whose last class means
+                              //   "not a digit" (adgap train-reader); empty: the model itself
+};
+
+// A candidate: its box on the strokes found, and the 28x28 MNIST-style crop.
+struct Candidate {
+  cv::Rect box;
+  cv::Mat digit;  // CV_32F in [0, 1]
 };
 
 struct DetectOutput {
@@ -43,6 +51,14 @@ struct DetectOutput {
 // bright. `invert` flips dark-on-light strokes. Returns false when the crop holds no strokes.
 // `ink` receives the strokes' bounding box inside the crop.
 bool mnist_normalize(const cv::Mat& crop, bool invert, cv::Mat& out28, cv::Rect* ink = nullptr);
+
+// Threshold, group and normalise: the candidates of a map (fills `out`'s map, threshold, mask
+// and candidate boxes when given).
+std::vector<Candidate> extract_candidates(const cv::Mat& gray, const cv::Mat& h01,
+                                          const DetectConfig& cfg, DetectOutput* out = nullptr);
+
+// (K, 1, 28, 28) float tensor of the candidates' crops.
+at::Tensor stack_digits(const std::vector<Candidate>& cands);
 
 // The chain from a ready map (CV_32F in [0, 1], the image's size) on: threshold, group,
 // normalise, classify.

@@ -14,7 +14,8 @@
 //   ccgap           the reference repository's loss change over filter energy
 //   uniform         the plain sum of the 16 final maps
 //   sobel           no network: image-gradient magnitude
-//   mser            no network: how many MSER regions cover each pixel
+//   mser            no network: how many MSER regions (under a quarter of the image) cover
+//                   each pixel
 //
 // Class-specific methods (cam, grad-cam, grad-cam++, ablation-cam, score-cam) are computed for
 // every class and fused by the pixel-wise maximum, since a scene may hold any digits. The

@@ -26,6 +26,12 @@ struct SceneConfig {
   double max_noise = 0.0;      // additive Gaussian noise sigma upper bound, grey levels
 };
 
+// The localisation benchmark's scenes: 400 x 300, 0 to 4 digits 14-120 px high, either
+// polarity, contrast 0.3-1, blur up to sigma 1.5 px, noise up to sigma 10 grey levels.
+SceneConfig benchmark_scene_config();
+inline constexpr uint64_t kTuneSplitSeed = 2000000;  // held-out split for tuning thresholds
+inline constexpr uint64_t kEvalSplitSeed = 3000000;  // evaluation split
+
 struct DigitTruth {
   cv::Rect box;  // ink bounding box, pixels
   int label = -1;
