@@ -21,7 +21,9 @@ void MapOptions::add_to(Args& args) {
   args.text("threshold", &threshold, "T", "mean-std (paper), fixed or otsu");
   args.real("k", &k, -10, 10, "mean-std threshold: mean + k * std");
   args.real("level", &level, 0, 1, "fixed threshold level on the [0,1] map");
-  args.text("reader", &reader, "FILE", "reader model with a 'not a digit' class (train-reader)");
+  args.text("reader", &reader, "FILE",
+            "reader with a 'not a digit' class (default: reader/model.pt beside the model if "
+            "present; none: the model itself)");
   args.integer("tile", &tile, 0, 1 << 20, "tile edge in pixels (0: untiled)");
   args.text("out", &out, "DIR", "output directory");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
@@ -60,14 +62,20 @@ MapSetup resolve(const MapOptions& o) {
                      std::to_string(imp.classes) + ")");
   }
   s.weights = imp.weights(o.cls, o.by_error);
-  if (!o.reader.empty()) {
-    LoadedModel r = load_model(o.reader);
+  std::string reader = o.reader;
+  if (reader.empty()) {
+    const auto beside = std::filesystem::path(o.model).parent_path() / "reader" / "model.pt";
+    if (std::filesystem::exists(beside)) reader = beside.string();
+  }
+  if (!reader.empty() && reader != "none") {
+    LoadedModel r = load_model(reader);
     if (r.meta.num_classes != s.model.meta.num_classes + 1) {
-      throw std::runtime_error(o.reader + ": has " + std::to_string(r.meta.num_classes) +
+      throw std::runtime_error(reader + ": has " + std::to_string(r.meta.num_classes) +
                                " classes, a reader for " + o.model + " needs " +
                                std::to_string(s.model.meta.num_classes + 1));
     }
     s.cfg.reader = r.net;
+    s.reader_path = reader;
   }
   return s;
 }
