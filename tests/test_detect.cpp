@@ -9,6 +9,7 @@
 #include "adgap/eval/matching.h"
 #include "adgap/io/image.h"
 #include "adgap/scene/scene.h"
+#include "adgap/train/reader.h"
 #include "trained.h"
 
 namespace adgap {
@@ -118,6 +119,64 @@ TEST_F(SceneTest, DetectFindsAndReadsTheDigitsOfGeneratedScenes) {
   EXPECT_GE(total.recall(), 0.75);
   EXPECT_GE(total.precision(), 0.75);
   EXPECT_GE(total.reading_accuracy(), 0.70);
+}
+
+TEST(Detect, NonMaxSuppressionKeepsTheBestOfOverlappingBoxes) {
+  const std::vector<Detection> kept = non_max_suppression(
+      {{{0, 0, 10, 10}, 1, 0.8f},
+       {{1, 1, 10, 10}, 2, 0.9f},     // IoU 81/119 with the first: one of them goes
+       {{40, 40, 20, 20}, 3, 0.7f},
+       {{45, 45, 8, 8}, 4, 0.95f},    // inside the third: a fragment, but the better score
+       {{100, 0, 10, 10}, 5, 0.5f}},  // alone
+      0.3);
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept[0].label, 4);
+  EXPECT_EQ(kept[1].label, 2);
+  EXPECT_EQ(kept[2].label, 5);
+}
+
+TEST_F(SceneTest, AReaderThatSaysNotADigitRejectsEverything) {
+  test::Trained t = test::load_trained();
+  LeNet reader(LeNetOptions{1, 11, 28});
+  {
+    at::NoGradGuard g;
+    for (auto& p : reader->parameters()) p.zero_();
+    reader->fc3->bias[10] = 5.0;  // always "not a digit"
+  }
+  DetectConfig cfg;
+  cfg.heatmap.mode = MapMode::kPooled;
+  const Scene s = make_scene(digits_, bgs_, 500, SceneConfig{});
+  const cv::Mat gray = to_gray(s.image);
+  ASSERT_FALSE(detect_digits(t.model.net, gray, t.importance.weights(), cfg).detections.empty());
+  cfg.reader = reader;
+  const DetectOutput d = detect_digits(t.model.net, gray, t.importance.weights(), cfg);
+  EXPECT_FALSE(d.candidates.empty());
+  EXPECT_TRUE(d.detections.empty());
+}
+
+TEST_F(SceneTest, MinedCandidatesAreLabelledByTheirTruth) {
+  test::Trained t = test::load_trained();
+  ReaderConfig rc;
+  rc.scenes = 12;
+  DetectConfig det;
+  det.heatmap.mode = MapMode::kPooled;
+  const std::vector<float> w = t.importance.weights();
+  const Dataset mined = mine_candidates(
+      [&](const cv::Mat& g) { return heatmap(t.model.net, g, w, det.heatmap); }, digits_,
+      load_backgrounds(training_background_paths()), det, rc);
+  ASSERT_GT(mined.size(), 12);
+  EXPECT_EQ(mined.num_classes, 11);
+  EXPECT_EQ(mined.images.sizes(), (at::IntArrayRef{mined.size(), 1, 28, 28}));
+  EXPECT_GE(mined.labels.min().item<int64_t>(), 0);
+  EXPECT_LE(mined.labels.max().item<int64_t>(), 10);
+  const int64_t background = mined.labels.eq(10).sum().item<int64_t>();
+  EXPECT_GT(background, 0);                // clutter proposed on the photos
+  EXPECT_LT(background, mined.size());     // and digits found
+  // The crops are MNIST-like: strokes fill the middle, the outer rows are (nearly) empty.
+  const double edge = mined.images.select(2, 0).to(at::kFloat).mean().item<double>();
+  const double middle = mined.images.select(2, 14).to(at::kFloat).mean().item<double>();
+  EXPECT_LT(edge, 10.0);
+  EXPECT_GT(middle, 4 * edge);
 }
 
 TEST(DetectJson, MatchesTheSchema) {

@@ -26,21 +26,6 @@ namespace {
 
 const double kKs[] = {0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0};  // mean + k std candidates
 
-std::vector<double> parse_scales(const std::string& s) {
-  std::vector<double> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) {
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end || !(v > 0.05 && v <= 4)) {
-      throw UsageError("--scales: '" + item + "' is not a scale in (0.05, 4]");
-    }
-    out.push_back(v);
-  }
-  if (out.empty()) throw UsageError("--scales: no scale given");
-  return out;
-}
-
 std::vector<Scene> make_split(const Dataset& digits, const std::vector<cv::Mat>& bgs,
                               uint64_t seed, int64_t n) {
   std::vector<Scene> v;

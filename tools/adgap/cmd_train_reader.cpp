@@ -13,7 +13,7 @@ namespace adgap::cli {
 
 int cmd_train_reader(int argc, char** argv) {
   MapOptions o;
-  o.mode = "pooled";
+  o.mode = "pooled";  // the mode the benchmarked reader was mined with
   ReaderConfig rc;
   rc.train.epochs = 5;
   rc.train.batch_size = 300;

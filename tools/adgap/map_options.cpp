@@ -1,6 +1,7 @@
 #include "map_options.h"
 
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 #include "adgap/importance/importance.h"
@@ -78,6 +79,21 @@ MapSetup resolve(const MapOptions& o) {
     s.reader_path = reader;
   }
   return s;
+}
+
+std::vector<double> parse_scales(const std::string& s) {
+  std::vector<double> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end || !(v > 0.05 && v <= 4)) {
+      throw UsageError("--scales: '" + item + "' is not a scale in (0.05, 4]");
+    }
+    out.push_back(v);
+  }
+  if (out.empty()) throw UsageError("--scales: no scale given");
+  return out;
 }
 
 void check_images(const std::vector<std::string>& paths) {

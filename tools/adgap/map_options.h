@@ -41,6 +41,9 @@ struct MapSetup {
 // Validates the option values, loads model and weights. Throws UsageError / runtime_error.
 MapSetup resolve(const MapOptions& o);
 
+// A comma-separated list of pyramid scales, each in (0.05, 4]; throws UsageError.
+std::vector<double> parse_scales(const std::string& s);
+
 // Checks every image can be read (header and decode) before anything is written.
 void check_images(const std::vector<std::string>& paths);
 
