@@ -124,7 +124,7 @@ TEST_F(SceneTest, DetectFindsAndReadsTheDigitsOfGeneratedScenes) {
 TEST(Detect, NonMaxSuppressionKeepsTheBestOfOverlappingBoxes) {
   const std::vector<Detection> kept = non_max_suppression(
       {{{0, 0, 10, 10}, 1, 0.8f},
-       {{1, 1, 10, 10}, 2, 0.9f},     // IoU 81/119 with the first: one of them goes
+       {{1, 1, 10, 10}, 2, 0.9f},  // IoU 81/119 with the first: one of them goes
        {{40, 40, 20, 20}, 3, 0.7f},
        {{45, 45, 8, 8}, 4, 0.95f},    // inside the third: a fragment, but the better score
        {{100, 0, 10, 10}, 5, 0.5f}},  // alone
@@ -161,17 +161,17 @@ TEST_F(SceneTest, MinedCandidatesAreLabelledByTheirTruth) {
   DetectConfig det;
   det.heatmap.mode = MapMode::kPooled;
   const std::vector<float> w = t.importance.weights();
-  const Dataset mined = mine_candidates(
-      [&](const cv::Mat& g) { return heatmap(t.model.net, g, w, det.heatmap); }, digits_,
-      load_backgrounds(training_background_paths()), det, rc);
+  const Dataset mined =
+      mine_candidates([&](const cv::Mat& g) { return heatmap(t.model.net, g, w, det.heatmap); },
+                      digits_, load_backgrounds(training_background_paths()), det, rc);
   ASSERT_GT(mined.size(), 12);
   EXPECT_EQ(mined.num_classes, 11);
   EXPECT_EQ(mined.images.sizes(), (at::IntArrayRef{mined.size(), 1, 28, 28}));
   EXPECT_GE(mined.labels.min().item<int64_t>(), 0);
   EXPECT_LE(mined.labels.max().item<int64_t>(), 10);
   const int64_t background = mined.labels.eq(10).sum().item<int64_t>();
-  EXPECT_GT(background, 0);                // clutter proposed on the photos
-  EXPECT_LT(background, mined.size());     // and digits found
+  EXPECT_GT(background, 0);             // clutter proposed on the photos
+  EXPECT_LT(background, mined.size());  // and digits found
   // The crops are MNIST-like: strokes fill the middle, the outer rows are (nearly) empty.
   const double edge = mined.images.select(2, 0).to(at::kFloat).mean().item<double>();
   const double middle = mined.images.select(2, 14).to(at::kFloat).mean().item<double>();

@@ -15,16 +15,16 @@ cv::Mat box_map(cv::Size sz, const cv::Rect& r, float inside = 1.0f, float outsi
 
 TEST(PointingGame, HitWithinFifteenPixels) {
   cv::Mat h = cv::Mat::zeros(60, 60, CV_32F);
-  h.at<float>(10, 10) = 1.0f;  // maximum at (x 10, y 10)
-  EXPECT_TRUE(pointing_hit(h, {{5, 5, 10, 10}}));     // inside
-  EXPECT_TRUE(pointing_hit(h, {{20, 20, 5, 5}}));     // sqrt(10^2 + 10^2) = 14.1
-  EXPECT_FALSE(pointing_hit(h, {{22, 22, 5, 5}}));    // sqrt(12^2 + 12^2) = 17.0
+  h.at<float>(10, 10) = 1.0f;                                      // maximum at (x 10, y 10)
+  EXPECT_TRUE(pointing_hit(h, {{5, 5, 10, 10}}));                  // inside
+  EXPECT_TRUE(pointing_hit(h, {{20, 20, 5, 5}}));                  // sqrt(10^2 + 10^2) = 14.1
+  EXPECT_FALSE(pointing_hit(h, {{22, 22, 5, 5}}));                 // sqrt(12^2 + 12^2) = 17.0
   EXPECT_TRUE(pointing_hit(h, {{40, 40, 5, 5}, {10, 25, 5, 5}}));  // 15 below: exactly 15
   EXPECT_FALSE(pointing_hit(h, {}));
 }
 
 TEST(PxAP, PerfectInvertedAndSplitMaps) {
-  const cv::Size sz(20, 10);       // 200 pixels
+  const cv::Size sz(20, 10);        // 200 pixels
   const cv::Rect box(0, 0, 5, 10);  // 50 positive pixels
   PxAP perfect;
   perfect.add(box_map(sz, box), {box});

@@ -26,7 +26,8 @@ TEST(Methods, DenseHeadEqualsTheHeadOnOneWindow) {
   const at::Tensor d = dense_head(net, big);
   ASSERT_EQ(d.sizes(), (at::IntArrayRef{1, 10, 9, 5}));
   const at::Tensor win = big.narrow(2, 4, 7).narrow(3, 2, 7).contiguous();
-  EXPECT_TRUE(at::allclose(at::log_softmax(d.select(2, 4).select(2, 2), 1), net->head(win), 1e-5, 1e-6));
+  EXPECT_TRUE(
+      at::allclose(at::log_softmax(d.select(2, 4).select(2, 2), 1), net->head(win), 1e-5, 1e-6));
 }
 
 TEST(Methods, EveryMethodGivesANormalisedMapOfTheInputSize) {

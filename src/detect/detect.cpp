@@ -99,16 +99,18 @@ std::vector<Detection> non_max_suppression(std::vector<Detection> dets, double m
       const double inter = (d.box & k.box).area();
       const double uni = double(d.box.area()) + k.box.area() - inter;
       // Overlap by IoU, or one box mostly inside the other (a fragment of a larger digit).
-      clash |= uni > 0 && (inter / uni > max_iou || inter >= 0.7 * std::min(d.box.area(), k.box.area()));
+      clash |=
+          uni > 0 && (inter / uni > max_iou || inter >= 0.7 * std::min(d.box.area(), k.box.area()));
     }
     if (!clash) kept.push_back(d);
   }
   return kept;
 }
 
-std::vector<Detection> detect_multiscale(
-    LeNet& net, const cv::Mat& gray, const std::function<cv::Mat(const cv::Mat&)>& map_of,
-    const DetectConfig& cfg, const std::vector<double>& scales) {
+std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
+                                         const std::function<cv::Mat(const cv::Mat&)>& map_of,
+                                         const DetectConfig& cfg,
+                                         const std::vector<double>& scales) {
   std::vector<Detection> all;
   for (double s : scales) {
     cv::Mat g = gray;

@@ -27,7 +27,8 @@ void PxAP::add(const cv::Mat& h01, const std::vector<cv::Rect>& boxes) {
     const float* h = h01.ptr<float>(y);
     const uint8_t* m = mask.ptr<uint8_t>(y);
     for (int x = 0; x < h01.cols; ++x) {
-      const int bin = std::clamp(static_cast<int>(std::floor(h[x] * (kBins - 1) + 0.5f)), 0, kBins - 1);
+      const int bin =
+          std::clamp(static_cast<int>(std::floor(h[x] * (kBins - 1) + 0.5f)), 0, kBins - 1);
       (m[x] ? pos_ : neg_)[bin] += 1;
     }
   }

@@ -46,10 +46,10 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
     count += onehot.sum(0);
     act_sum += maps.sum({0, 2, 3}).to(at::kDouble);
     // ccGAP: each sample's loss change when i is blocked, over the energy sum(F_i^2).
-    const at::Tensor energy = maps.pow(2).sum({2, 3}).to(at::kDouble);             // (B, 16)
+    const at::Tensor energy = maps.pow(2).sum({2, 3}).to(at::kDouble);              // (B, 16)
     const at::Tensor change = (nll.narrow(0, 1, ch) - nll[0]).t().to(at::kDouble);  // (B, 16)
-    ccgap_sum += at::where(energy > 0, change / energy.clamp_min(1e-12), at::zeros_like(change))
-                     .sum(0);
+    ccgap_sum +=
+        at::where(energy > 0, change / energy.clamp_min(1e-12), at::zeros_like(change)).sum(0);
   }
   net->train(was_training);
 
@@ -119,7 +119,8 @@ void train_cam(LeNet& net, const Dataset& data, FilterImportance& imp, int64_t e
     }
   }
   at::NoGradGuard no_grad;
-  imp.cam_accuracy = at::addmm(bias, gap, w.t()).argmax(1).eq(y).to(at::kDouble).mean().item<double>();
+  imp.cam_accuracy =
+      at::addmm(bias, gap, w.t()).argmax(1).eq(y).to(at::kDouble).mean().item<double>();
   imp.cam_weights.assign(nc, std::vector<double>(ch));
   imp.cam_bias.assign(nc, 0.0);
   for (int64_t c = 0; c < nc; ++c) {

@@ -34,8 +34,10 @@ std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v
 std::vector<at::Tensor> inputs(const cv::Mat& gray, const HeatmapConfig& cfg) {
   const Polarity p = resolve_polarity(gray, cfg.polarity);
   std::vector<at::Tensor> out;
-  if (p != Polarity::kDarkOnLight) out.push_back(network_input(gray, false, cfg.input_scale, cfg.input_offset));
-  if (p != Polarity::kLightOnDark) out.push_back(network_input(gray, true, cfg.input_scale, cfg.input_offset));
+  if (p != Polarity::kDarkOnLight)
+    out.push_back(network_input(gray, false, cfg.input_scale, cfg.input_offset));
+  if (p != Polarity::kLightOnDark)
+    out.push_back(network_input(gray, true, cfg.input_scale, cfg.input_offset));
   return out;
 }
 
@@ -56,7 +58,8 @@ at::Tensor gradcam_weights(LeNet& net, const at::Tensor& f, bool plus) {
   const at::Tensor scores = class_scores(net, leaf);  // (C)
   std::vector<at::Tensor> rows;
   for (int64_t c = 0; c < scores.size(0); ++c) {
-    const at::Tensor g = torch::autograd::grad({scores[c]}, {leaf}, {}, /*retain_graph=*/true)[0][0];  // (16, h, w)
+    const at::Tensor g =
+        torch::autograd::grad({scores[c]}, {leaf}, {}, /*retain_graph=*/true)[0][0];  // (16, h, w)
     if (!plus) {
       rows.push_back(g.mean({1, 2}));
       continue;
@@ -75,9 +78,9 @@ at::Tensor ablation_weights(LeNet& net, const at::Tensor& f) {
   const int64_t k = f.size(1);
   at::Tensor blocked = f.repeat({k, 1, 1, 1});  // (16, 16, h, w)
   for (int64_t i = 0; i < k; ++i) blocked[i][i].zero_();
-  const at::Tensor base = class_scores(net, f);                                    // (C)
-  const at::Tensor each = at::softmax(dense_head(net, blocked), 1).sum({2, 3});    // (16, C)
-  return ((base.unsqueeze(0) - each) / base.clamp_min(1e-12).unsqueeze(0)).t();    // (C, 16)
+  const at::Tensor base = class_scores(net, f);                                  // (C)
+  const at::Tensor each = at::softmax(dense_head(net, blocked), 1).sum({2, 3});  // (16, C)
+  return ((base.unsqueeze(0) - each) / base.clamp_min(1e-12).unsqueeze(0)).t();  // (C, 16)
 }
 
 // Score-CAM weights (C, 16): softmax over k of the class score of the input masked by F_k.
@@ -86,7 +89,8 @@ at::Tensor scorecam_weights(LeNet& net, const at::Tensor& x, const at::Tensor& f
   std::vector<at::Tensor> scores;
   for (int64_t i = 0; i < k; ++i) {
     const cv::Mat up = upsample_quarter(f[0][i], static_cast<int>(h), static_cast<int>(w));
-    at::Tensor m = at::from_blob(const_cast<float*>(up.ptr<float>()), {1, 1, h, w}, at::kFloat).clone();
+    at::Tensor m =
+        at::from_blob(const_cast<float*>(up.ptr<float>()), {1, 1, h, w}, at::kFloat).clone();
     const float lo = m.min().item<float>(), hi = m.max().item<float>();
     m = hi > lo ? (m - lo) / (hi - lo) : at::zeros_like(m);
     const at::Tensor masked = net->trunk(pad_to_4(x * m), TrunkMode::kPooled);
@@ -104,7 +108,8 @@ cv::Mat network_cam(Method m, LeNet& net, const FilterImportance& imp, const cv:
     {
       at::NoGradGuard no_grad;
       if (m == Method::kCam) {
-        if (imp.cam_weights.empty()) throw std::runtime_error("cam: weights hold no CAM classifier");
+        if (imp.cam_weights.empty())
+          throw std::runtime_error("cam: weights hold no CAM classifier");
         std::vector<float> flat;
         for (const auto& row : imp.cam_weights) flat.insert(flat.end(), row.begin(), row.end());
         a = at::tensor(flat).view({static_cast<int64_t>(imp.cam_weights.size()), -1});
@@ -114,7 +119,8 @@ cv::Mat network_cam(Method m, LeNet& net, const FilterImportance& imp, const cv:
         a = scorecam_weights(net, x, f);
       }
     }
-    if (m == Method::kGradCam || m == Method::kGradCamPP) a = gradcam_weights(net, f, m == Method::kGradCamPP);
+    if (m == Method::kGradCam || m == Method::kGradCamPP)
+      a = gradcam_weights(net, f, m == Method::kGradCamPP);
     at::NoGradGuard no_grad;
     const cv::Mat map = upsample_quarter(fused_cam(a, f.detach()[0]), gray.rows, gray.cols);
     fused = fused.empty() ? map : cv::max(fused, map);
@@ -177,10 +183,12 @@ at::Tensor dense_head(LeNet& net, const at::Tensor& maps) {
   const at::Tensor x = at::constant_pad_nd(
       maps, {0, std::max<int64_t>(0, s - maps.size(3)), 0, std::max<int64_t>(0, s - maps.size(2))});
   const int64_t c1 = net->fc1->weight.size(0);
-  at::Tensor h = at::relu(at::conv2d(x, net->fc1->weight.view({c1, LeNetImpl::kTrunkChannels, s, s}),
-                                     net->fc1->bias));                          // (N, 120, h-6, w-6)
-  h = at::relu(at::conv2d(h, net->fc2->weight.unsqueeze(2).unsqueeze(3), net->fc2->bias));  // (N, 84, ..)
-  return at::conv2d(h, net->fc3->weight.unsqueeze(2).unsqueeze(3), net->fc3->bias);         // (N, C, ..)
+  at::Tensor h =
+      at::relu(at::conv2d(x, net->fc1->weight.view({c1, LeNetImpl::kTrunkChannels, s, s}),
+                          net->fc1->bias));  // (N, 120, h-6, w-6)
+  h = at::relu(
+      at::conv2d(h, net->fc2->weight.unsqueeze(2).unsqueeze(3), net->fc2->bias));    // (N, 84, ..)
+  return at::conv2d(h, net->fc3->weight.unsqueeze(2).unsqueeze(3), net->fc3->bias);  // (N, C, ..)
 }
 
 cv::Mat method_map(Method m, LeNet& net, const FilterImportance& imp, const cv::Mat& gray,
@@ -188,7 +196,9 @@ cv::Mat method_map(Method m, LeNet& net, const FilterImportance& imp, const cv::
   net->eval();
   cv::Mat h;
   switch (m) {
-    case Method::kAdgap: h = raw_heatmap(net, gray, imp.weights(), cfg); break;
+    case Method::kAdgap:
+      h = raw_heatmap(net, gray, imp.weights(), cfg);
+      break;
     case Method::kAdgapPaper: {
       HeatmapConfig paper = cfg;
       paper.mode = MapMode::kPaper;
@@ -196,12 +206,23 @@ cv::Mat method_map(Method m, LeNet& net, const FilterImportance& imp, const cv::
       h = raw_heatmap(net, gray, imp.weights(), paper);
       break;
     }
-    case Method::kMeanActivation: h = raw_heatmap(net, gray, to_float(imp.mean_activation), cfg); break;
-    case Method::kCcGap: h = raw_heatmap(net, gray, to_float(imp.ccgap), cfg); break;
-    case Method::kUniform: h = raw_heatmap(net, gray, std::vector<float>(16, 1.0f), cfg); break;
-    case Method::kSobel: h = sobel_map(gray); break;
-    case Method::kMser: h = mser_map(gray); break;
-    default: h = network_cam(m, net, imp, gray, cfg);
+    case Method::kMeanActivation:
+      h = raw_heatmap(net, gray, to_float(imp.mean_activation), cfg);
+      break;
+    case Method::kCcGap:
+      h = raw_heatmap(net, gray, to_float(imp.ccgap), cfg);
+      break;
+    case Method::kUniform:
+      h = raw_heatmap(net, gray, std::vector<float>(16, 1.0f), cfg);
+      break;
+    case Method::kSobel:
+      h = sobel_map(gray);
+      break;
+    case Method::kMser:
+      h = mser_map(gray);
+      break;
+    default:
+      h = network_cam(m, net, imp, gray, cfg);
   }
   normalize_min_max(h);
   return h;

@@ -10,16 +10,18 @@ namespace adgap {
 
 std::vector<std::string> training_background_paths() {
   const std::string dir = "/usr/share/doc/opencv-doc/examples/data/";
-  return {dir + "aloeL.jpg",        dir + "leuvenA.jpg",      dir + "blox.jpg",
-          dir + "Blender_Suzanne1.jpg", dir + "basketball1.png", dir + "rubberwhale1.png",
-          dir + "chicky_512.png",   dir + "ela_original.jpg", dir + "graf1.png",
-          dir + "box_in_scene.png", dir + "left01.jpg",       dir + "messi5.jpg",
-          dir + "stuff.jpg",        dir + "board.jpg"};
+  return {dir + "aloeL.jpg",       dir + "leuvenA.jpg",
+          dir + "blox.jpg",        dir + "Blender_Suzanne1.jpg",
+          dir + "basketball1.png", dir + "rubberwhale1.png",
+          dir + "chicky_512.png",  dir + "ela_original.jpg",
+          dir + "graf1.png",       dir + "box_in_scene.png",
+          dir + "left01.jpg",      dir + "messi5.jpg",
+          dir + "stuff.jpg",       dir + "board.jpg"};
 }
 
-Dataset mine_candidates(const std::function<cv::Mat(const cv::Mat&)>& map_of,
-                        const Dataset& digits, const std::vector<cv::Mat>& backgrounds,
-                        const DetectConfig& det, const ReaderConfig& cfg) {
+Dataset mine_candidates(const std::function<cv::Mat(const cv::Mat&)>& map_of, const Dataset& digits,
+                        const std::vector<cv::Mat>& backgrounds, const DetectConfig& det,
+                        const ReaderConfig& cfg) {
   DetectConfig c = det;
   c.threshold.kind = ThresholdKind::kMeanStd;
   c.threshold.k = cfg.k;

@@ -2,8 +2,8 @@
 // (pointing game, PxAP, MaxBoxAccV2) and end-to-end detection and reading, with each
 // method's threshold tuned on the held-out split only.
 #include <cstdio>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -26,10 +26,11 @@ namespace {
 
 const double kKs[] = {0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0};  // mean + k std candidates
 
-std::vector<Scene> make_split(const Dataset& digits, const std::vector<cv::Mat>& bgs,
-                              uint64_t seed, int64_t n) {
+std::vector<Scene> make_split(const Dataset& digits, const std::vector<cv::Mat>& bgs, uint64_t seed,
+                              int64_t n) {
   std::vector<Scene> v;
-  for (int64_t i = 0; i < n; ++i) v.push_back(make_scene(digits, bgs, seed + i, benchmark_scene_config()));
+  for (int64_t i = 0; i < n; ++i)
+    v.push_back(make_scene(digits, bgs, seed + i, benchmark_scene_config()));
   return v;
 }
 
@@ -71,7 +72,8 @@ std::vector<RealPhoto> load_real_photos(const std::string& file) {
       RealPhoto r;
       r.path = p.at("path").get<std::string>();
       r.gray = to_gray(load_bgr(r.path));
-      for (const auto& d : p.at("digits")) r.digits.push_back({rect(d.at("box")), d.at("label").get<int>(), -1});
+      for (const auto& d : p.at("digits"))
+        r.digits.push_back({rect(d.at("box")), d.at("label").get<int>(), -1});
       for (const auto& b : p.at("ignore")) r.ignore.push_back(rect(b));
       out.push_back(std::move(r));
     }
@@ -82,7 +84,8 @@ std::vector<RealPhoto> load_real_photos(const std::string& file) {
 }
 
 // Detections whose centre lies in an ignored region do not count either way.
-std::vector<Detection> drop_ignored(const std::vector<Detection>& dets, const std::vector<cv::Rect>& ignore) {
+std::vector<Detection> drop_ignored(const std::vector<Detection>& dets,
+                                    const std::vector<cv::Rect>& ignore) {
   std::vector<Detection> kept;
   for (const Detection& d : dets) {
     const cv::Point c(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
@@ -99,11 +102,12 @@ int cmd_bench_loc(int argc, char** argv) {
   MapOptions o;
   o.out = "docs/results";
   o.mode = "paper";  // AdGAP's map mode (and the weighting baselines'), chosen on the tune split
-  std::string methods = "all", data_dir = kDefaultDataDir, scales = "1,0.5,0.25", name = "loc_bench";
+  std::string methods = "all", data_dir = kDefaultDataDir, scales = "1,0.5,0.25",
+              name = "loc_bench";
   std::string real_file = "bench/real_photos.json";
   int64_t eval_count = 500, tune_count = 100, grid = 4;
   double min_score = 0.8;  // chosen on the tune split
-  bool eval_on_tune = false;
+  bool eval_on_tune = false, reader_for_all = false;
   Args args("bench-loc",
             "Measure localisation on the generated benchmark (MNIST test digits 14-120 px on\n"
             "photos, both polarities, contrast, blur, noise, some scenes empty): pointing game,\n"
@@ -120,6 +124,8 @@ int cmd_bench_loc(int argc, char** argv) {
   args.integer("grid", &grid, 0, 20, "scenes in the figure grid");
   args.real("min-score", &min_score, 0, 1, "minimum softmax probability to keep a detection");
   args.flag("eval-on-tune", &eval_on_tune, "report on the tune split (for choosing settings)");
+  args.flag("reader-for-all", &reader_for_all,
+            "let the reader classify every method's crops, not only adgap's");
   args.text("name", &name, "NAME", "base name of the result files");
   if (!args.parse(argc, argv, 2)) return 0;
   std::vector<Method> list;
@@ -148,7 +154,8 @@ int cmd_bench_loc(int argc, char** argv) {
   const std::vector<Scene> eval =
       eval_on_tune ? tune : make_split(digits, bgs, kEvalSplitSeed, eval_count);
   LeNet& net = s.model.net;
-  const std::vector<RealPhoto> real = real_file.empty() ? std::vector<RealPhoto>{} : load_real_photos(real_file);
+  const std::vector<RealPhoto> real =
+      real_file.empty() ? std::vector<RealPhoto>{} : load_real_photos(real_file);
 
   std::vector<Row> rows;
   std::vector<std::vector<cv::Mat>> grid_maps(std::min<int64_t>(grid, eval.size()));
@@ -157,7 +164,8 @@ int cmd_bench_loc(int argc, char** argv) {
     const bool multiscale = m == Method::kAdgap && !(pyramid.size() == 1 && pyramid[0] == 1.0);
     auto detect = [&](const cv::Mat& gray, const cv::Mat& h01, double k) {
       DetectConfig c = s.cfg;
-      if (m != Method::kAdgap) c.reader = LeNet(nullptr);  // the reader is part of our method
+      // The reader is part of our method; --reader-for-all lends it to the others too.
+      if (m != Method::kAdgap && !reader_for_all) c.reader = LeNet(nullptr);
       c.threshold.kind = ThresholdKind::kMeanStd;
       c.threshold.k = k;
       return multiscale ? detect_multiscale(net, gray, map_of, c, pyramid)
@@ -171,7 +179,8 @@ int cmd_bench_loc(int argc, char** argv) {
     for (const Scene& sc : tune) {
       const cv::Mat gray = to_gray(sc.image);
       const cv::Mat h = multiscale ? cv::Mat() : map_of(gray);
-      for (size_t i = 0; i < std::size(kKs); ++i) by_k[i] += match_detections(detect(gray, h, kKs[i]), sc.digits);
+      for (size_t i = 0; i < std::size(kKs); ++i)
+        by_k[i] += match_detections(detect(gray, h, kKs[i]), sc.digits);
     }
     for (size_t i = 0; i < std::size(kKs); ++i) {
       if (by_k[i].f1() > best_f1) {
@@ -198,28 +207,40 @@ int cmd_bench_loc(int argc, char** argv) {
       const cv::Mat h = multiscale ? cv::Mat() : map_of(p.gray);
       row.real += match_detections(drop_ignored(detect(p.gray, h, row.k), p.ignore), p.digits);
     }
-    std::printf("%-16s k %.1f  pointing %.3f  PxAP %.3f  MaxBoxAccV2 %.3f  P %.3f R %.3f F1 %.3f read %.3f  real F1 %.3f read %.3f\n",
-                row.name.c_str(), row.k, double(row.pointing_hits) / std::max<int64_t>(1, row.pointing_total),
-                row.pxap.value(), row.boxacc.value(), row.det.precision(), row.det.recall(),
-                row.det.f1(), row.det.reading_accuracy(), row.real.f1(), row.real.reading_accuracy());
+    std::printf(
+        "%-16s k %.1f  pointing %.3f  PxAP %.3f  MaxBoxAccV2 %.3f  P %.3f R %.3f F1 %.3f read %.3f "
+        " real F1 %.3f read %.3f\n",
+        row.name.c_str(), row.k,
+        double(row.pointing_hits) / std::max<int64_t>(1, row.pointing_total), row.pxap.value(),
+        row.boxacc.value(), row.det.precision(), row.det.recall(), row.det.f1(),
+        row.det.reading_accuracy(), row.real.f1(), row.real.reading_accuracy());
     std::fflush(stdout);
     rows.push_back(std::move(row));
   }
 
   // Results table, JSON and figure grid.
-  std::string md = "| method | pointing game | PxAP | MaxBoxAccV2 | precision | recall | F1 | reading accuracy | tuned k |\n"
-                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  std::string md =
+      "| method | pointing game | PxAP | MaxBoxAccV2 | precision | recall | F1 | reading accuracy "
+      "| tuned k |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   nlohmann::json j = {{"eval_split_seed", eval_on_tune ? kTuneSplitSeed : kEvalSplitSeed},
                       {"eval_scenes", eval.size()},
                       {"tune_split_seed", kTuneSplitSeed},
                       {"tune_scenes", tune.size()},
-                      {"adgap", {{"mode", o.mode}, {"polarity", o.polarity}, {"border", o.border}, {"scales", pyramid}, {"reader", s.reader_path}}},
+                      {"adgap",
+                       {{"mode", o.mode},
+                        {"polarity", o.polarity},
+                        {"border", o.border},
+                        {"scales", pyramid},
+                        {"reader", s.reader_path}}},
+                      {"reader_for_all", reader_for_all},
                       {"min_score", min_score},
                       {"methods", nlohmann::json::array()}};
   for (const Row& r : rows) {
     const double point = double(r.pointing_hits) / std::max<int64_t>(1, r.pointing_total);
     char line[256];
-    std::snprintf(line, sizeof line, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f |\n",
+    std::snprintf(line, sizeof line,
+                  "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f |\n",
                   r.name.c_str(), point, r.pxap.value(), r.boxacc.value(), r.det.precision(),
                   r.det.recall(), r.det.f1(), r.det.reading_accuracy(), r.k);
     md += line;
@@ -236,17 +257,18 @@ int cmd_bench_loc(int argc, char** argv) {
     truths += static_cast<int64_t>(sc.digits.size());
     empty += sc.digits.empty();
   }
-  char cap[400];
+  char cap[512];
   std::snprintf(cap, sizeof cap,
                 "\n%zu %s scenes (seeds from %llu; %lld digits, %lld scenes without one), "
                 "thresholds tuned on %zu scenes of the tune split (seeds from %llu). adgap: %s "
-                "maps, polarity %s, border %s, pyramid %s, reader %s; min score %.2f.\n",
+                "maps, polarity %s, border %s, pyramid %s, reader %s%s; min score %.2f.\n",
                 eval.size(), eval_on_tune ? "tune-split" : "evaluation",
                 static_cast<unsigned long long>(eval_on_tune ? kTuneSplitSeed : kEvalSplitSeed),
                 static_cast<long long>(truths), static_cast<long long>(empty), tune.size(),
-                static_cast<unsigned long long>(kTuneSplitSeed), o.mode.c_str(),
-                o.polarity.c_str(), o.border.c_str(), scales.c_str(),
-                s.reader_path.empty() ? "none" : s.reader_path.c_str(), min_score);
+                static_cast<unsigned long long>(kTuneSplitSeed), o.mode.c_str(), o.polarity.c_str(),
+                o.border.c_str(), scales.c_str(),
+                s.reader_path.empty() ? "none" : s.reader_path.c_str(),
+                reader_for_all ? " (for every method)" : " (for adgap only)", min_score);
   md += cap;
   if (!real.empty()) {
     md += "\nHand-annotated photos (" + real_file + ", " + std::to_string(real.size()) +
@@ -272,10 +294,12 @@ int cmd_bench_loc(int argc, char** argv) {
     }
     for (size_t r = 0; r < grid_maps.size(); ++r) {
       for (size_t c = 0; c <= rows.size(); ++c) {
-        cv::Mat cell = c == 0 ? eval[r].image.clone() : overlay_heatmap(eval[r].image, grid_maps[r][c - 1]);
+        cv::Mat cell =
+            c == 0 ? eval[r].image.clone() : overlay_heatmap(eval[r].image, grid_maps[r][c - 1]);
         cv::resize(cell, cell, {kCellW - 4, kCellH - 4}, 0, 0, cv::INTER_AREA);
-        cell.copyTo(fig(cv::Rect(static_cast<int>(c) * kCellW + 2, kLabel + static_cast<int>(r) * kCellH + 2,
-                                 kCellW - 4, kCellH - 4)));
+        cell.copyTo(
+            fig(cv::Rect(static_cast<int>(c) * kCellW + 2,
+                         kLabel + static_cast<int>(r) * kCellH + 2, kCellW - 4, kCellH - 4)));
       }
     }
     write_png_atomic(o.out + "/" + name + "_grid.png", fig);

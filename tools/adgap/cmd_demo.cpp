@@ -27,9 +27,9 @@ constexpr const char* kPhotoDir = "/usr/share/doc/opencv-doc/examples/data/";
 const char* const kPhotos[] = {"sudoku.png",     "licenseplate_motion.jpg",
                                "imageTextN.png", "text_motion.jpg",
                                "notes.png",      "digits.png"};
-constexpr int kDemoScenes = 4;            // generated scenes shown as images
-constexpr int64_t kEvalScenes = 100;      // generated scenes measured per map mode
-constexpr uint64_t kSceneSeed = 1000000;  // same first seed as `adgap eval-scenes`
+constexpr int kDemoScenes = 4;                        // generated scenes shown as images
+constexpr int64_t kEvalScenes = 100;                  // generated scenes measured per map mode
+constexpr uint64_t kSceneSeed = 1000000;              // same first seed as `adgap eval-scenes`
 const std::vector<double> kPyramid = {1, 0.5, 0.25};  // detection's image pyramid
 
 // Heatmap overlay, mask and detections of one image into <out>/images/<stem>.*.png.
@@ -114,14 +114,14 @@ int cmd_demo(int argc, char** argv) {
     std::cout << "== training the reader (mining " << ReaderConfig{}.scenes
               << " generated training scenes)\n";
     ReaderConfig rc;
-    rc.train.epochs = 5;
+    rc.train.epochs = 8;  // chosen on the tune split with 6000 scenes (README)
     rc.train.out_dir = reader_dir;
     rc.train.progress = false;
     DetectConfig mine;
     mine.heatmap.mode = MapMode::kPooled;  // as `adgap train-reader` mines by default
-    const Dataset mined = mine_candidates(
-        [&](const cv::Mat& g) { return heatmap(r.net, g, w, mine.heatmap); }, data.train,
-        load_backgrounds(training_background_paths()), mine, rc);
+    const Dataset mined =
+        mine_candidates([&](const cv::Mat& g) { return heatmap(r.net, g, w, mine.heatmap); },
+                        data.train, load_backgrounds(training_background_paths()), mine, rc);
     train_reader(data.train, mined, rc, nullptr);
   }
   LoadedModel reader = load_model(model_path(reader_dir));

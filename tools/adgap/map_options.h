@@ -22,10 +22,10 @@ struct MapOptions {
   double level = 0.5;                        // fixed threshold level
   int64_t cls = -1;                          // class-specific weights; -1: global
   bool by_error = false;                     // weights from the 0/1-error rise, not the loss
-  std::string reader;    // reader model (adgap train-reader); default: reader/model.pt beside
-                         //   the model when it exists; "none": classify with the model itself
-  int64_t tile = 512;                        // tile edge in pixels, 0: untiled
-  std::string out = "out";                   // output directory
+  std::string reader;       // reader model (adgap train-reader); default: reader/model.pt beside
+                            //   the model when it exists; "none": classify with the model itself
+  int64_t tile = 512;       // tile edge in pixels, 0: untiled
+  std::string out = "out";  // output directory
   int64_t threads = 0;
 
   void add_to(Args& args);
@@ -34,7 +34,7 @@ struct MapOptions {
 struct MapSetup {
   LoadedModel model;
   std::vector<float> weights;
-  DetectConfig cfg;  // heatmap and threshold parts filled in
+  DetectConfig cfg;         // heatmap and threshold parts filled in
   std::string reader_path;  // the reader in use, empty when none
 };
 

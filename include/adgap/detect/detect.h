@@ -70,7 +70,8 @@ DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
 // mapped back to input pixels, are merged by non_max_suppression.
 std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
                                          const std::function<cv::Mat(const cv::Mat&)>& map_of,
-                                         const DetectConfig& cfg, const std::vector<double>& scales);
+                                         const DetectConfig& cfg,
+                                         const std::vector<double>& scales);
 
 // Keeps the highest-scoring of boxes that overlap by IoU > max_iou or where one covers 70 % of
 // the other (a fragment of a larger digit).

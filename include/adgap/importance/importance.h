@@ -38,7 +38,7 @@ struct FilterImportance {
 
   // The reference repository's other weightings, measured in the same pass (baselines):
   std::vector<double> mean_activation;  // (channels) mean of F_i over samples and cells
-  std::vector<double> ccgap;  // (channels) mean over samples of loss change / sum(F_i^2)
+  std::vector<double> ccgap;            // (channels) mean over samples of loss change / sum(F_i^2)
   // CAM (Zhou et al. 2016): a linear classifier on the global average of each final map,
   // trained by train_cam; empty until then.
   std::vector<std::vector<double>> cam_weights;  // (classes, channels)

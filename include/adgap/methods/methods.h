@@ -35,8 +35,18 @@
 namespace adgap {
 
 enum class Method {
-  kAdgap, kAdgapPaper, kCam, kGradCam, kGradCamPP, kAblationCam, kScoreCam,
-  kMeanActivation, kCcGap, kUniform, kSobel, kMser,
+  kAdgap,
+  kAdgapPaper,
+  kCam,
+  kGradCam,
+  kGradCamPP,
+  kAblationCam,
+  kScoreCam,
+  kMeanActivation,
+  kCcGap,
+  kUniform,
+  kSobel,
+  kMser,
 };
 
 Method parse_method(const std::string& s);  // names as listed above
