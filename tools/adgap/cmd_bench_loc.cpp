@@ -304,7 +304,8 @@ int cmd_bench_loc(int argc, char** argv) {
     }
     write_png_atomic(o.out + "/" + name + "_grid.png", fig);
   }
-  std::cout << md << "wrote " << o.out << "/" << name << ".{md,json} and " << name << "_grid.png\n";
+  std::cout << md << "wrote " << o.out << "/" << name << ".{md,json}"
+            << (grid_maps.empty() ? "" : " and " + name + "_grid.png") << "\n";
   return 0;
 }
 
