@@ -107,26 +107,35 @@ std::vector<Detection> non_max_suppression(std::vector<Detection> dets, double m
   return kept;
 }
 
+bool pyramid_level(const cv::Mat& gray, double scale, cv::Mat& level) {
+  if (scale == 1.0) {
+    level = gray;
+    return true;
+  }
+  const cv::Size sz(static_cast<int>(std::lround(gray.cols * scale)),
+                    static_cast<int>(std::lround(gray.rows * scale)));
+  if (sz.width < 28 || sz.height < 28) return false;
+  cv::resize(gray, level, sz, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return true;
+}
+
+cv::Rect unscale_box(const cv::Rect& b, double scale) {
+  return {static_cast<int>(std::lround(b.x / scale)), static_cast<int>(std::lround(b.y / scale)),
+          static_cast<int>(std::lround(b.width / scale)),
+          static_cast<int>(std::lround(b.height / scale))};
+}
+
 std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
                                          const std::function<cv::Mat(const cv::Mat&)>& map_of,
                                          const DetectConfig& cfg,
                                          const std::vector<double>& scales) {
   std::vector<Detection> all;
   for (double s : scales) {
-    cv::Mat g = gray;
-    if (s != 1.0) {
-      const cv::Size sz(static_cast<int>(std::lround(gray.cols * s)),
-                        static_cast<int>(std::lround(gray.rows * s)));
-      if (sz.width < 28 || sz.height < 28) continue;
-      cv::resize(gray, g, sz, 0, 0, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-    }
+    cv::Mat g;
+    if (!pyramid_level(gray, s, g)) continue;
     const DetectOutput d = detect_in_map(net, g, map_of(g), cfg);
     for (Detection det : d.detections) {
-      det.box = cv::Rect(static_cast<int>(std::lround(det.box.x / s)),
-                         static_cast<int>(std::lround(det.box.y / s)),
-                         static_cast<int>(std::lround(det.box.width / s)),
-                         static_cast<int>(std::lround(det.box.height / s))) &
-                cv::Rect(0, 0, gray.cols, gray.rows);
+      det.box = unscale_box(det.box, s) & cv::Rect(0, 0, gray.cols, gray.rows);
       all.push_back(det);
     }
   }

@@ -32,18 +32,10 @@ Dataset mine_candidates(const std::function<cv::Mat(const cv::Mat&)>& map_of, co
     const Scene s = make_scene(digits, backgrounds, cfg.first_seed + i, benchmark_scene_config());
     const cv::Mat gray = to_gray(s.image);
     for (double scale : cfg.scales) {
-      cv::Mat g = gray;
-      if (scale != 1.0) {
-        const cv::Size sz(static_cast<int>(std::lround(gray.cols * scale)),
-                          static_cast<int>(std::lround(gray.rows * scale)));
-        if (sz.width < 28 || sz.height < 28) continue;
-        cv::resize(gray, g, sz, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-      }
+      cv::Mat g;
+      if (!pyramid_level(gray, scale, g)) continue;
       for (const Candidate& cand : extract_candidates(g, map_of(g), c)) {
-        const cv::Rect box(static_cast<int>(std::lround(cand.box.x / scale)),
-                           static_cast<int>(std::lround(cand.box.y / scale)),
-                           static_cast<int>(std::lround(cand.box.width / scale)),
-                           static_cast<int>(std::lround(cand.box.height / scale)));
+        const cv::Rect box = unscale_box(cand.box, scale);
         int64_t label = background;
         for (const DigitTruth& t : s.digits) {
           if (iou(box, t.box) >= 0.5) label = t.label;

@@ -144,10 +144,7 @@ int cmd_bench_loc(int argc, char** argv) {
   const std::vector<double> pyramid = parse_scales(scales);
   MapSetup s = resolve(o);
   s.cfg.min_score = min_score;
-  // The weights file must hold the baselines' weightings too.
-  const FilterImportance imp = load_importance(
-      o.weights.empty() ? (std::filesystem::path(o.model).parent_path() / "weights.json").string()
-                        : o.weights);
+  const FilterImportance& imp = s.importance;
   const Dataset digits = load_split(data_dir, "test", s.model.meta.num_classes);
   const std::vector<cv::Mat> bgs = load_backgrounds(default_background_paths());
   const std::vector<Scene> tune = make_split(digits, bgs, kTuneSplitSeed, tune_count);

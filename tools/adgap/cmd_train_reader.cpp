@@ -36,9 +36,7 @@ int cmd_train_reader(int argc, char** argv) {
   MapSetup s = resolve(o);
   if (out_dir.empty()) out_dir = (std::filesystem::path(o.model).parent_path() / "reader").string();
   rc.train.out_dir = out_dir;
-  const FilterImportance imp = load_importance(
-      o.weights.empty() ? (std::filesystem::path(o.model).parent_path() / "weights.json").string()
-                        : o.weights);
+  const FilterImportance& imp = s.importance;
   const Dataset mnist = load_split(data_dir, "train", s.model.meta.num_classes);
   const std::vector<cv::Mat> bgs = load_backgrounds(training_background_paths());
   std::cout << "mining candidates on " << rc.scenes << " training scenes" << std::endl;

@@ -53,7 +53,8 @@ MapSetup resolve(const MapOptions& o) {
   const std::string wpath =
       o.weights.empty() ? (std::filesystem::path(o.model).parent_path() / "weights.json").string()
                         : o.weights;
-  const FilterImportance imp = load_importance(wpath);
+  s.importance = load_importance(wpath);
+  const FilterImportance& imp = s.importance;
   if (imp.classes != s.model.meta.num_classes) {
     throw std::runtime_error(wpath + ": has " + std::to_string(imp.classes) + " classes but " +
                              o.model + " has " + std::to_string(s.model.meta.num_classes));

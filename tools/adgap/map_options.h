@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adgap/detect/detect.h"
+#include "adgap/importance/importance.h"
 #include "adgap/model/model_file.h"
 #include "args.h"
 
@@ -33,9 +34,10 @@ struct MapOptions {
 
 struct MapSetup {
   LoadedModel model;
-  std::vector<float> weights;
-  DetectConfig cfg;         // heatmap and threshold parts filled in
-  std::string reader_path;  // the reader in use, empty when none
+  FilterImportance importance;  // the weights file, all weightings
+  std::vector<float> weights;   // the ones the options pick
+  DetectConfig cfg;             // heatmap and threshold parts filled in
+  std::string reader_path;      // the reader in use, empty when none
 };
 
 // Validates the option values, loads model and weights. Throws UsageError / runtime_error.

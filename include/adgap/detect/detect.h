@@ -73,6 +73,12 @@ std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
                                          const DetectConfig& cfg,
                                          const std::vector<double>& scales);
 
+// One pyramid level: `gray` resized by `scale` into `level` (area interpolation shrinking);
+// false when the level would be under 28 px on a side.
+bool pyramid_level(const cv::Mat& gray, double scale, cv::Mat& level);
+// A box found on a level of `scale`, in input pixels.
+cv::Rect unscale_box(const cv::Rect& box, double scale);
+
 // Keeps the highest-scoring of boxes that overlap by IoU > max_iou or where one covers 70 % of
 // the other (a fragment of a larger digit).
 std::vector<Detection> non_max_suppression(std::vector<Detection> dets, double max_iou);
