@@ -188,6 +188,18 @@ TEST(Cli, HeatmapWritesOverlayMaskAndExactSizeRawMap) {
     EXPECT_GT(cv::countNonZero(mask), 0);
     EXPECT_EQ(cv::imread(dir.file("out/img.overlay.png")).size(), img.size());
   }
+  for (const char* method : {"grad-cam", "sobel", "adgap-paper"}) {
+    const CliRun r = run_cli(std::string("heatmap") + model_args() + " --method " + method +
+                             " --raw --out " + dir.file("m") + " " + dir.file("img.png"));
+    ASSERT_EQ(r.code, 0) << method << ": " << r.out;
+    EXPECT_EQ(cv::imread(dir.file("m/img.heat16.png"), cv::IMREAD_UNCHANGED).size(), img.size())
+        << method;
+  }
+  const CliRun no_method =
+      run_cli(std::string("detect") + model_args() + " --method magic-cam " + dir.file("img.png"));
+  EXPECT_EQ(no_method.code, 2);
+  EXPECT_NE(no_method.out.find("method 'magic-cam' is not one of"), std::string::npos)
+      << no_method.out;
   const CliRun bad =
       run_cli(std::string("heatmap") + model_args() + " --mode sparse " + dir.file("img.png"));
   EXPECT_EQ(bad.code, 2);

@@ -43,9 +43,7 @@ int cmd_detect(int argc, char** argv) {
   for (const std::string& path : images) {
     const cv::Mat bgr = load_bgr(path);
     const std::vector<Detection> dets = detect_multiscale(
-        s.model.net, to_gray(bgr),
-        [&](const cv::Mat& g) { return heatmap(s.model.net, g, s.weights, s.cfg.heatmap); }, s.cfg,
-        pyramid);
+        s.model.net, to_gray(bgr), [&](const cv::Mat& g) { return s.map(g); }, s.cfg, pyramid);
     write_png_atomic(output_path(o.out, path, ".detect.png"), draw_detections(bgr, dets));
     doc["images"].push_back(detections_json(path, bgr.size(), dets));
     std::cout << path << ": " << dets.size() << " digits:";

@@ -26,12 +26,13 @@ int cmd_heatmap(int argc, char** argv) {
   for (const std::string& path : images) {
     const cv::Mat bgr = load_bgr(path);
     const cv::Mat gray = to_gray(bgr);
-    const cv::Mat h = heatmap(s.model.net, gray, s.weights, s.cfg.heatmap);
+    const cv::Mat h = s.map(gray);
     const double t = threshold_value(h, s.cfg.threshold);
     write_png_atomic(output_path(o.out, path, ".overlay.png"), overlay_heatmap(bgr, h));
     write_png_atomic(output_path(o.out, path, ".mask.png"), threshold_mask(h, t));
     if (raw) write_png_atomic(output_path(o.out, path, ".heat16.png"), to_u16(h));
-    std::cout << path << ": " << bgr.cols << "x" << bgr.rows << ", mode " << o.mode << ", polarity "
+    std::cout << path << ": " << bgr.cols << "x" << bgr.rows << ", " << o.method << ", mode "
+              << o.mode << ", polarity "
               << to_string(resolve_polarity(gray, s.cfg.heatmap.polarity)) << ", threshold " << t
               << " -> " << output_path(o.out, path, ".*.png") << "\n";
   }

@@ -14,6 +14,10 @@ void MapOptions::add_to(Args& args) {
   args.text("model", &model, "FILE", "trained model");
   args.text("weights", &weights, "FILE",
             "filter weights from `adgap weights` (default: beside the model)");
+  args.text("method", &method, "NAME",
+            "adgap, adgap-paper, cam, grad-cam, grad-cam++, ablation-cam, score-cam, "
+            "mean-activation, ccgap, uniform, sobel or mser (the class-activation ones run "
+            "untiled)");
   args.text("mode", &mode, "MODE", "full-resolution maps: paper (pools removed), pooled, dense");
   args.text("polarity", &polarity, "P", "auto, light-on-dark, dark-on-light or both (fused)");
   args.text("border", &border, "B", "beyond the image edge: replicate, or zero (the reference)");
@@ -36,6 +40,7 @@ MapSetup resolve(const MapOptions& o) {
     s.cfg.heatmap.mode = parse_map_mode(o.mode);
     s.cfg.heatmap.polarity = parse_polarity(o.polarity);
     s.cfg.threshold.kind = parse_threshold(o.threshold);
+    s.method = parse_method(o.method);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
@@ -95,6 +100,11 @@ std::vector<double> parse_scales(const std::string& s) {
   }
   if (out.empty()) throw UsageError("--scales: no scale given");
   return out;
+}
+
+cv::Mat MapSetup::map(const cv::Mat& gray) {
+  if (method == Method::kAdgap) return heatmap(model.net, gray, weights, cfg.heatmap);
+  return method_map(method, model.net, importance, gray, cfg.heatmap);
 }
 
 void check_images(const std::vector<std::string>& paths) {

@@ -7,6 +7,7 @@
 
 #include "adgap/detect/detect.h"
 #include "adgap/importance/importance.h"
+#include "adgap/methods/methods.h"
 #include "adgap/model/model_file.h"
 #include "args.h"
 
@@ -15,6 +16,7 @@ namespace adgap::cli {
 struct MapOptions {
   std::string model = "runs/demo/model.pt";  // from `adgap train` / `adgap demo`
   std::string weights;                       // default: weights.json beside the model
+  std::string method = "adgap";              // adgap or a baseline (src/methods/methods.h)
   std::string mode = "paper";                // paper | pooled | dense
   std::string polarity = "auto";             // auto | light-on-dark | dark-on-light | both
   std::string border = "replicate";          // replicate | zero (the reference's padding)
@@ -38,6 +40,11 @@ struct MapSetup {
   std::vector<float> weights;   // the ones the options pick
   DetectConfig cfg;             // heatmap and threshold parts filled in
   std::string reader_path;      // the reader in use, empty when none
+  Method method = Method::kAdgap;
+
+  // The chosen method's [0, 1] map of an 8-bit gray image (adgap honours --class and
+  // --by-error; the baselines use their own weights).
+  cv::Mat map(const cv::Mat& gray);
 };
 
 // Validates the option values, loads model and weights. Throws UsageError / runtime_error.
