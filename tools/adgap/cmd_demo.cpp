@@ -110,7 +110,7 @@ int cmd_demo(int argc, char** argv) {
 
   // The reader: digits plus "not a digit", from crops the detector proposes on training scenes.
   const std::string reader_dir = out + "/reader";
-  if (!std::filesystem::exists(model_path(reader_dir))) {
+  if (fresh || !std::filesystem::exists(model_path(reader_dir))) {  // a new model, a new reader
     std::cout << "== training the reader (mining " << ReaderConfig{}.scenes
               << " generated training scenes)\n";
     ReaderConfig rc;
@@ -131,6 +131,7 @@ int cmd_demo(int argc, char** argv) {
   map_cfg.heatmap.mode = MapMode::kPaper;  // the paper's deploy trunk for the maps shown
   det_cfg.heatmap.mode = MapMode::kPaper;  // detection settings chosen on the benchmark's
   det_cfg.min_score = 0.8;                 //   tune split (bench-loc)
+  det_cfg.threshold.k = 3.0;
   det_cfg.reader = reader.net;
   DemoReport rep;
   for (const std::string& p : photos) {

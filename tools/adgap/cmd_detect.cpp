@@ -13,6 +13,7 @@ namespace adgap::cli {
 int cmd_detect(int argc, char** argv) {
   MapOptions o;
   o.mode = "paper";  // with the reader and pyramid: best F1 on the benchmark's tune split (README)
+  o.k = 3.0;         // threshold mean + 3 std, tuned there too
   std::string json_path, scales = "1,0.5,0.25";
   double min_score = 0.8;
   int64_t merge_gap = 3, min_size = 8;
