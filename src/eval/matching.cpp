@@ -61,14 +61,14 @@ MatchCounts match_detections(const std::vector<Detection>& dets,
   return c;
 }
 
-MatchCounts evaluate_on_scenes(LeNet& net, const std::vector<float>& weights,
-                               const DetectConfig& cfg, const std::vector<Scene>& scenes,
-                               const std::function<void(size_t, const DetectOutput&)>& each) {
+MatchCounts evaluate_on_scenes(
+    const std::vector<Scene>& scenes, const SceneDetector& detect,
+    const std::function<void(size_t, const std::vector<Detection>&)>& each) {
   MatchCounts total;
   for (size_t i = 0; i < scenes.size(); ++i) {
-    const DetectOutput d = detect_digits(net, to_gray(scenes[i].image), weights, cfg);
-    total += match_detections(d.detections, scenes[i].digits);
-    if (each) each(i, d);
+    const std::vector<Detection> dets = detect(to_gray(scenes[i].image));
+    total += match_detections(dets, scenes[i].digits);
+    if (each) each(i, dets);
   }
   return total;
 }

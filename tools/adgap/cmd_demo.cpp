@@ -159,14 +159,11 @@ int cmd_demo(int argc, char** argv) {
   for (MapMode m : {MapMode::kPaper, MapMode::kPooled, MapMode::kDense}) {
     DetectConfig c = det_cfg;
     c.heatmap.mode = m;
-    MatchCounts mc;
-    for (const Scene& sc : scenes) {
-      mc += match_detections(
-          detect_multiscale(
-              r.net, to_gray(sc.image),
-              [&](const cv::Mat& g) { return heatmap(r.net, g, w, c.heatmap); }, c, kPyramid),
-          sc.digits);
-    }
+    const MatchCounts mc = evaluate_on_scenes(scenes, [&](const cv::Mat& gray) {
+      return detect_multiscale(
+          r.net, gray, [&](const cv::Mat& g) { return heatmap(r.net, g, w, c.heatmap); }, c,
+          kPyramid);
+    });
     char row[160];
     std::snprintf(row, sizeof row, "| %s | %.3f | %.3f | %.3f | %.3f |\n", to_string(m).c_str(),
                   mc.precision(), mc.recall(), mc.f1(), mc.reading_accuracy());

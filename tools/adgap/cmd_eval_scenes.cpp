@@ -82,10 +82,14 @@ int cmd_eval_scenes(int argc, char** argv) {
   for (const std::string& m : mode_list) {
     s.cfg.heatmap.mode = parse_map_mode(m);
     const MatchCounts total = evaluate_on_scenes(
-        s.model.net, s.weights, s.cfg, scenes, [&](size_t i, const DetectOutput& d) {
+        scenes,
+        [&](const cv::Mat& g) {
+          return detect_digits(s.model.net, g, s.weights, s.cfg).detections;
+        },
+        [&](size_t i, const std::vector<Detection>& dets) {
           if (static_cast<int64_t>(i) >= save) return;
           const std::string base = o.out + "/" + name + "-" + m + "-" + std::to_string(i);
-          write_png_atomic(base + ".png", draw_detections(scenes[i].image, d.detections));
+          write_png_atomic(base + ".png", draw_detections(scenes[i].image, dets));
         });
     results["modes"][m] = total.to_json();
     char row[256];

@@ -42,11 +42,13 @@ struct MatchCounts {
 MatchCounts match_detections(const std::vector<Detection>& dets,
                              const std::vector<DigitTruth>& truths, double min_iou = 0.5);
 
-// Runs detect_digits on every scene and adds up the matches; `each`, when given, sees every
-// scene's output (for saving examples).
+// A detector under evaluation: an 8-bit gray image in, detections out.
+using SceneDetector = std::function<std::vector<Detection>(const cv::Mat& gray)>;
+
+// Runs `detect` on every scene and adds up the matches; `each`, when given, sees every
+// scene's detections (for saving examples).
 MatchCounts evaluate_on_scenes(
-    LeNet& net, const std::vector<float>& weights, const DetectConfig& cfg,
-    const std::vector<Scene>& scenes,
-    const std::function<void(size_t, const DetectOutput&)>& each = nullptr);
+    const std::vector<Scene>& scenes, const SceneDetector& detect,
+    const std::function<void(size_t, const std::vector<Detection>&)>& each = nullptr);
 
 }  // namespace adgap
