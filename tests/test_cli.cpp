@@ -4,11 +4,14 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "adgap/adgap.h"
+#include "scene_images.h"
 #include "trained.h"
 
 namespace adgap {
@@ -33,9 +36,9 @@ CliRun run_cli(const std::string& args) {
 size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
 
 TEST(Cli, HelpExitsZeroForEveryCommand) {
-  for (const char* c :
-       {"--help", "train --help", "eval --help", "demo --help", "weights --help", "heatmap --help",
-        "detect --help", "eval-scenes --help", "bench-loc --help", "train-reader --help"}) {
+  for (const char* c : {"--help", "train --help", "eval --help", "demo --help", "weights --help",
+                        "heatmap --help", "detect --help", "eval-scenes --help", "bench-loc --help",
+                        "train-reader --help", "scenes --help"}) {
     const CliRun r = run_cli(c);
     EXPECT_EQ(r.code, 0) << c << ": " << r.out;
     EXPECT_NE(r.out.find("usage: adgap"), std::string::npos) << c;
@@ -155,16 +158,29 @@ TEST(Cli, BadImagesGiveOneLineAndWriteNothing) {
       {"huge.png", "huge.png: declares 200000x300000 pixels, over the limit"},
       {"missing.png", "missing.png: no such file"},
   };
-  for (const char* cmd : {"heatmap", "detect"}) {
-    for (const auto& c : cases) {
-      // The good image comes first: nothing may be written for it either.
-      const CliRun r = run_cli(std::string(cmd) + model_args() + " --out " + dir.file("out") + " " +
-                               dir.file("good.png") + " " + dir.file(c.file));
-      EXPECT_EQ(r.code, 1) << cmd << " " << c.file << ": " << r.out;
-      EXPECT_NE(r.out.find(c.says), std::string::npos) << cmd << ": " << r.out;
-      EXPECT_EQ(lines(r.out), 1u) << cmd << ": " << r.out;
-      EXPECT_FALSE(std::filesystem::exists(dir.file("out"))) << cmd << " " << c.file;
-    }
+  for (const auto& c : cases) {
+    // heatmap checks every image first: nothing is written, not even for the good one.
+    const CliRun r = run_cli(std::string("heatmap") + model_args() + " --out " + dir.file("out") +
+                             " " + dir.file("good.png") + " " + dir.file(c.file));
+    EXPECT_EQ(r.code, 1) << c.file << ": " << r.out;
+    EXPECT_NE(r.out.find(c.says), std::string::npos) << r.out;
+    EXPECT_EQ(lines(r.out), 1u) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("out"))) << c.file;
+    // detect is a batch: the bad file becomes an error record, one line on stderr, exit 3.
+    const std::string json = dir.file("d.json");
+    const CliRun d =
+        run_cli(std::string("detect") + model_args() + " --quiet --out " + dir.file("dout") +
+                " --json " + json + " " + dir.file("good.png") + " " + dir.file(c.file));
+    EXPECT_EQ(d.code, 3) << c.file << ": " << d.out;
+    EXPECT_NE(d.out.find("adgap detect: " + dir.file(c.file)), std::string::npos) << d.out;
+    EXPECT_NE(d.out.find(c.says), std::string::npos) << d.out;
+    std::ifstream in(json);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    ASSERT_EQ(j["images"].size(), 2u);
+    EXPECT_EQ(j["images"][0]["width"], 50);
+    EXPECT_EQ(j["images"][1]["path"], dir.file(c.file));
+    EXPECT_FALSE(j["images"][1]["error"].get<std::string>().empty());
+    EXPECT_FALSE(j["images"][1].contains("detections"));
   }
 }
 
@@ -220,22 +236,146 @@ TEST(Cli, WeightsWritesImportanceJson) {
   EXPECT_EQ(j["class_loss_rise"].size(), 10u);
 }
 
-TEST(Cli, DetectWritesTheJsonSchema) {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A batch of generated scenes with broken files among them, and the list file naming them.
+struct BatchFiles {
   test::TempDir dir;
-  cv::Mat img(120, 200, CV_8UC3, cv::Scalar(15, 15, 15));
-  cv::imwrite(dir.file("scene.png"), img);
-  const CliRun r = run_cli(std::string("detect") + model_args() + " --out " + dir.file("out") +
-                           " --json " + dir.file("d.json") + " " + dir.file("scene.png"));
+  std::vector<test::SceneFile> scenes;
+  std::vector<std::string> paths;  // in list order
+  BatchFiles() {
+    scenes = test::write_scene_files(dir.str(), 900, 6);
+    test::write_bytes(dir.file("broken.png"), {0x89, 'P', 'N', 'G', 0, 0});
+    for (size_t i = 0; i < scenes.size(); ++i) {
+      paths.push_back(scenes[i].path);
+      if (i == 1) paths.push_back(dir.file("broken.png"));
+      if (i == 3) paths.push_back(dir.file("gone.png"));
+    }
+    std::ofstream list(dir.file("list.txt"));
+    for (const std::string& p : paths) list << p << "\n";
+  }
+};
+
+TEST(Cli, DetectWritesTheJsonSchemaAndTheLibrarysResults) {
+  BatchFiles b;
+  const std::string model = test::ensure_trained() + "/model.pt";
+  const CliRun r =
+      run_cli(std::string("detect") + model_args() + " --out " + b.dir.file("out") + " --json " +
+              b.dir.file("d.json") + " " + b.scenes[0].path + " " + b.scenes[1].path);
   ASSERT_EQ(r.code, 0) << r.out;
-  std::ifstream in(dir.file("d.json"));
+  std::ifstream in(b.dir.file("d.json"));
   const nlohmann::json j = nlohmann::json::parse(in);
-  ASSERT_TRUE(j.contains("model"));
-  ASSERT_EQ(j["images"].size(), 1u);
-  EXPECT_EQ(j["images"][0]["path"], dir.file("scene.png"));
-  EXPECT_EQ(j["images"][0]["width"], 200);
-  EXPECT_EQ(j["images"][0]["height"], 120);
-  EXPECT_TRUE(j["images"][0]["detections"].is_array());
-  EXPECT_TRUE(std::filesystem::exists(dir.file("out/scene.detect.png")));
+  EXPECT_EQ(j["model"], model);
+  ASSERT_EQ(j["images"].size(), 2u);
+  const Localizer loc = Localizer::load(model);
+  size_t found = 0;
+  for (size_t i = 0; i < 2; ++i) {
+    const ImageResult lib = loc.detect_file(b.scenes[i].path);
+    EXPECT_EQ(j["images"][i], nlohmann::json::parse(to_json(lib)));
+    EXPECT_EQ(j["images"][i]["width"], 320);
+    EXPECT_EQ(j["images"][i]["height"], 240);
+    found += lib.detections.size();
+    EXPECT_TRUE(std::filesystem::exists(
+        b.dir.file("out/scene-" + std::to_string(900 + i) + ".detect.png")));
+  }
+  EXPECT_GT(found, 0u);  // scenes with digits: an empty list would not test the schema
+}
+
+TEST(Cli, ScenesWritesImagesAndTheirTruth) {
+  test::TempDir dir;
+  const CliRun r = run_cli("scenes --kind simple --count 3 --seed 900 --data " + test::mnist_dir() +
+                           " --out " + dir.file("s"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::vector<test::SceneFile> ref = test::write_scene_files(dir.str(), 900, 3);
+  std::ifstream in(dir.file("s/truth.json"));
+  const nlohmann::json truth = nlohmann::json::parse(in);
+  ASSERT_EQ(truth.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const cv::Mat img = cv::imread(dir.file("s/" + truth[i]["path"].get<std::string>()));
+    EXPECT_EQ(cv::norm(img, ref[i].scene.image, cv::NORM_INF), 0.0) << i;
+    ASSERT_EQ(truth[i]["digits"].size(), ref[i].scene.digits.size());
+    for (size_t k = 0; k < ref[i].scene.digits.size(); ++k) {
+      const DigitTruth& t = ref[i].scene.digits[k];
+      EXPECT_EQ(truth[i]["digits"][k]["label"], t.label);
+      EXPECT_EQ(truth[i]["digits"][k]["box"],
+                nlohmann::json({t.box.x, t.box.y, t.box.width, t.box.height}));
+    }
+  }
+  EXPECT_EQ(run_cli("scenes --kind fancy").code, 2);
+}
+
+TEST(Cli, ABatchListWithBrokenFilesStreamsJsonlAndExitsThree) {
+  BatchFiles b;
+  const std::string jsonl = b.dir.file("r.jsonl");
+  const CliRun r =
+      run_cli(std::string("detect") + model_args() + " --no-images --list " +
+              b.dir.file("list.txt") + " --jsonl " + jsonl + " --json " + b.dir.file("all.json"));
+  EXPECT_EQ(r.code, 3) << r.out;
+  // One error line per broken file, a closing progress line (stderr is not a terminal).
+  EXPECT_NE(r.out.find("adgap detect: " + b.dir.file("broken.png") + ": "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("adgap detect: " + b.dir.file("gone.png") + ": no such file"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("images  8/8"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("8 images (0 resumed), 2 failed"), std::string::npos) << r.out;
+  // Each image's line equals the image run alone.
+  std::string alone;
+  for (const std::string& p : b.paths) {
+    const std::string one = b.dir.file("one.jsonl");
+    const CliRun single = run_cli(std::string("detect") + model_args() + " --quiet --no-images " +
+                                  "--jsonl " + one + " --json " + b.dir.file("one.json") + " " + p);
+    const bool bad = p == b.dir.file("broken.png") || p == b.dir.file("gone.png");
+    EXPECT_EQ(single.code, bad ? 3 : 0) << single.out;
+    alone += slurp(one);
+  }
+  EXPECT_EQ(slurp(jsonl), alone);
+  std::ifstream in(b.dir.file("all.json"));
+  EXPECT_EQ(nlohmann::json::parse(in)["images"].size(), b.paths.size());
+  // --quiet: no progress, no per-image lines; errors still.
+  const CliRun q = run_cli(std::string("detect") + model_args() + " --quiet --no-images --list " +
+                           b.dir.file("list.txt") + " --json " + b.dir.file("q.json"));
+  EXPECT_EQ(q.code, 3);
+  EXPECT_EQ(q.out.find("images  "), std::string::npos) << q.out;
+  EXPECT_EQ(q.out.find("digits:"), std::string::npos) << q.out;
+}
+
+TEST(Cli, ResumeAndShardsGiveTheUninterruptedResults) {
+  BatchFiles b;
+  const std::string base = std::string("detect") + model_args() + " --quiet --no-images --list " +
+                           b.dir.file("list.txt");
+  ASSERT_EQ(run_cli(base + " --jsonl " + b.dir.file("full.jsonl")).code, 3);
+  const std::string full = slurp(b.dir.file("full.jsonl"));
+  // Killed after two images, halfway through the third line.
+  const size_t second = full.find('\n', full.find('\n') + 1) + 1;
+  std::ofstream(b.dir.file("part.jsonl"), std::ios::binary) << full.substr(0, second + 30);
+  const CliRun resumed = run_cli(base + " --resume --jsonl " + b.dir.file("part.jsonl"));
+  EXPECT_EQ(resumed.code, 3) << resumed.out;
+  EXPECT_NE(resumed.out.find("8 images (2 resumed), 2 failed"), std::string::npos) << resumed.out;
+  EXPECT_EQ(slurp(b.dir.file("part.jsonl")), full);
+  // Two shards from standard input cover every image once, with the same results.
+  std::set<std::string> lines_of_full, lines_of_shards;
+  std::istringstream f(full);
+  for (std::string l; std::getline(f, l);) lines_of_full.insert(l);
+  for (int i = 0; i < 2; ++i) {
+    const std::string out = b.dir.file("s" + std::to_string(i) + ".jsonl");
+    const CliRun s =
+        run_cli(base.substr(0, base.find(" --list")) + " --list - " + "--shard " +
+                std::to_string(i) + "/2 --jsonl " + out + " < " + b.dir.file("list.txt"));
+    EXPECT_TRUE(s.code == 0 || s.code == 3) << s.out;
+    std::istringstream in(slurp(out));
+    for (std::string l; std::getline(in, l);) EXPECT_TRUE(lines_of_shards.insert(l).second) << l;
+  }
+  EXPECT_EQ(lines_of_shards, lines_of_full);
+  // Usage errors stay exit 2.
+  EXPECT_EQ(run_cli(base + " --resume").code, 2);
+  EXPECT_EQ(run_cli(base + " --shard 2/2").code, 2);
+  EXPECT_EQ(run_cli(std::string("detect") + model_args()).code, 2);  // no image at all
 }
 
 }  // namespace

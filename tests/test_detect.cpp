@@ -9,7 +9,7 @@
 #include "adgap/eval/matching.h"
 #include "adgap/io/image.h"
 #include "adgap/scene/scene.h"
-#include "adgap/train/reader.h"
+#include "adgap/detect/reader.h"
 #include "trained.h"
 
 namespace adgap {
@@ -179,12 +179,6 @@ TEST_F(SceneTest, MinedCandidatesAreLabelledByTheirTruth) {
   EXPECT_GT(middle, 4 * edge);
 }
 
-TEST(DetectJson, MatchesTheSchema) {
-  const nlohmann::json j = detections_json("a.png", {640, 480}, {{{1, 2, 3, 4}, 7, 0.5f}});
-  EXPECT_EQ(
-      j.dump(),
-      R"({"detections":[{"box":[1,2,3,4],"label":7,"score":0.5}],"height":480,"path":"a.png","width":640})");
-}
 
 }  // namespace
 }  // namespace adgap

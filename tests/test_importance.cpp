@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "adgap/importance/importance.h"
+#include "adgap/methods/cam.h"
 #include "fixtures.h"
 
 namespace adgap {

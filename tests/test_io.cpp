@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "adgap/io/atomic_file.h"
-#include "adgap/io/csv.h"
-#include "adgap/io/plot.h"
+#include "adgap/report/csv.h"
+#include "adgap/report/plot.h"
 #include "fixtures.h"
 
 namespace adgap {

@@ -8,6 +8,7 @@
 
 #include "adgap/data/dataset.h"
 #include "adgap/importance/importance.h"
+#include "adgap/methods/cam.h"
 #include "adgap/model/model_file.h"
 #include "adgap/train/trainer.h"
 #include "adgap/util/threads.h"

@@ -193,7 +193,7 @@ DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
     LeNet reader = own_reader ? cfg.reader : net;
     const int64_t reject = own_reader ? reader->options().num_classes - 1 : -1;
     at::NoGradGuard no_grad;
-    reader->eval();
+    const EvalModeGuard eval_mode(reader);
     const at::Tensor prob = reader->forward(stack_digits(cands)).exp();  // (K, C)
     const auto [best, label] = prob.max(1);
     for (size_t i = 0; i < cands.size(); ++i) {
@@ -210,15 +210,19 @@ DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
   return out;
 }
 
-nlohmann::json detections_json(const std::string& path, const cv::Size& size,
-                               const std::vector<Detection>& dets) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const Detection& d : dets) {
-    arr.push_back({{"box", {d.box.x, d.box.y, d.box.width, d.box.height}},
-                   {"label", d.label},
-                   {"score", d.score}});
-  }
-  return {{"path", path}, {"width", size.width}, {"height", size.height}, {"detections", arr}};
+double iou(const cv::Rect& a, const cv::Rect& b) {
+  const double inter = (a & b).area();
+  const double uni = double(a.area()) + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray,
+                                        const std::function<cv::Mat(const cv::Mat&)>& map_of,
+                                        const DetectConfig& cfg,
+                                        const std::vector<double>& scales) {
+  if (scales.size() == 1 && scales[0] == 1.0)
+    return detect_in_map(net, gray, map_of(gray), cfg).detections;
+  return detect_multiscale(net, gray, map_of, cfg, scales);
 }
 
 }  // namespace adgap

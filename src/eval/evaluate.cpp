@@ -18,8 +18,7 @@ EvalResult evaluate(LeNet& net, const Dataset& data, int64_t batch_size) {
   r.class_accuracy.assign(c, 0.0);
   r.confusion.assign(c, std::vector<int64_t>(c, 0));
   at::NoGradGuard no_grad;
-  const bool was_training = net->is_training();
-  net->eval();
+  const EvalModeGuard eval_mode(net);
   double loss_sum = 0;
   for (int64_t start = 0; start < r.count; start += batch_size) {
     const int64_t n = std::min(batch_size, r.count - start);
@@ -33,7 +32,6 @@ EvalResult evaluate(LeNet& net, const Dataset& data, int64_t batch_size) {
     const int64_t* yp = yc.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) r.confusion[yp[i]][pp[i]]++;
   }
-  net->train(was_training);
   int64_t right = 0;
   for (int64_t k = 0; k < c; ++k) {
     for (int64_t j = 0; j < c; ++j) r.class_count[k] += r.confusion[k][j];

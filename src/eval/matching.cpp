@@ -7,12 +7,6 @@
 
 namespace adgap {
 
-double iou(const cv::Rect& a, const cv::Rect& b) {
-  const double inter = (a & b).area();
-  const double uni = double(a.area()) + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.0;
-}
-
 MatchCounts& MatchCounts::operator+=(const MatchCounts& o) {
   truths += o.truths;
   detections += o.detections;

@@ -138,8 +138,7 @@ cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& w
   const Polarity pol = resolve_polarity(gray, cfg.polarity);
   at::Tensor w = at::tensor(weights).view({LeNetImpl::kTrunkChannels, 1, 1});
   at::NoGradGuard no_grad;
-  const bool was_training = net->is_training();
-  net->eval();
+  const EvalModeGuard eval_mode(net);
 
   cv::Mat out(gray.size(), CV_32F);
   const int tile = cfg.tile > 0 ? static_cast<int>(cfg.tile / 4 * 4 + (cfg.tile < 4 ? 4 : 0))
@@ -169,7 +168,6 @@ cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& w
       m(cv::Rect(inner.x - crop.x, inner.y - crop.y, inner.width, inner.height)).copyTo(out(inner));
     }
   }
-  net->train(was_training);
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "adgap/importance/importance.h"
 
 #include <ATen/ATen.h>
-#include <torch/optim/adam.h>
 
 #include <fstream>
 #include <sstream>
@@ -26,8 +25,7 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
   at::Tensor act_sum = at::zeros({ch}, at::kDouble);    // sum of F_i over samples and cells
   at::Tensor ccgap_sum = at::zeros({ch}, at::kDouble);  // sum of (loss change / energy)
   at::NoGradGuard no_grad;
-  const bool was_training = net->is_training();
-  net->eval();
+  const EvalModeGuard eval_mode(net);
   for (int64_t start = 0; start < data.size(); start += batch_size) {
     const int64_t b = std::min(batch_size, data.size() - start);
     const at::Tensor x = to_input(data.images.narrow(0, start, b));
@@ -51,7 +49,6 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
     ccgap_sum +=
         at::where(energy > 0, change / energy.clamp_min(1e-12), at::zeros_like(change)).sum(0);
   }
-  net->train(was_training);
 
   FilterImportance r;
   r.split = data.name;
@@ -85,48 +82,6 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
     r.class_error_rise.push_back(er);
   }
   return r;
-}
-
-void train_cam(LeNet& net, const Dataset& data, FilterImportance& imp, int64_t epochs) {
-  const int64_t ch = LeNetImpl::kTrunkChannels, nc = net->options().num_classes;
-  // Global average of each final map: (N, 16), computed once.
-  at::Tensor gap;
-  {
-    at::NoGradGuard no_grad;
-    net->eval();
-    std::vector<at::Tensor> parts;
-    for (int64_t start = 0; start < data.size(); start += 1000) {
-      const int64_t b = std::min<int64_t>(1000, data.size() - start);
-      parts.push_back(net->trunk(to_input(data.images.narrow(0, start, b))).mean({2, 3}));
-    }
-    gap = at::cat(parts);
-  }
-  // A linear softmax classifier on it (Zhou et al. 2016), Adam, full-batch steps per epoch of
-  // minibatches of 300; deterministic for a given seed.
-  at::manual_seed(0);
-  at::Tensor w = (at::randn({nc, ch}) * 0.01).requires_grad_();
-  at::Tensor bias = at::zeros({nc}).requires_grad_();
-  torch::optim::Adam opt({w, bias}, torch::optim::AdamOptions(0.01));
-  const at::Tensor y = data.labels;
-  for (int64_t e = 0; e < epochs; ++e) {
-    const at::Tensor perm = at::randperm(data.size());
-    for (int64_t start = 0; start < data.size(); start += 300) {
-      const at::Tensor idx = perm.narrow(0, start, std::min<int64_t>(300, data.size() - start));
-      opt.zero_grad();
-      const at::Tensor logits = at::addmm(bias, gap.index_select(0, idx), w.t());
-      at::cross_entropy_loss(logits, y.index_select(0, idx)).backward();
-      opt.step();
-    }
-  }
-  at::NoGradGuard no_grad;
-  imp.cam_accuracy =
-      at::addmm(bias, gap, w.t()).argmax(1).eq(y).to(at::kDouble).mean().item<double>();
-  imp.cam_weights.assign(nc, std::vector<double>(ch));
-  imp.cam_bias.assign(nc, 0.0);
-  for (int64_t c = 0; c < nc; ++c) {
-    imp.cam_bias[c] = bias[c].item<double>();
-    for (int64_t k = 0; k < ch; ++k) imp.cam_weights[c][k] = w[c][k].item<double>();
-  }
 }
 
 std::vector<float> FilterImportance::weights(int64_t c, bool by_error) const {
@@ -211,7 +166,7 @@ FilterImportance load_importance(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     throw std::runtime_error(path +
-                             ": filter weights not found (compute them with `adgap weights`)");
+                             ": filter weights not found (they are measured from the trained model: filter importance)");
   }
   std::stringstream ss;
   ss << in.rdbuf();

@@ -61,13 +61,16 @@ cv::Mat load_bgr(const std::string& path) {
                      std::to_string(d.height) + " pixels, over the limit of " +
                      std::to_string(kMaxImagePixels));
   }
-  // OpenCV prints its own multi-line warnings for undecodable files; we report once.
-  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  // OpenCV prints its own multi-line warnings for undecodable files; we report once. Its log
+  // level is the process's: it is restored right after decoding.
+  const cv::utils::logging::LogLevel before =
+      cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   cv::Mat img;
   try {
     img = cv::imread(path, cv::IMREAD_COLOR);
   } catch (const cv::Exception&) {
   }
+  cv::utils::logging::setLogLevel(before);
   if (img.empty())
     throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
   return img;

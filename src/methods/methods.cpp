@@ -193,7 +193,7 @@ at::Tensor dense_head(LeNet& net, const at::Tensor& maps) {
 
 cv::Mat method_map(Method m, LeNet& net, const FilterImportance& imp, const cv::Mat& gray,
                    const HeatmapConfig& cfg) {
-  net->eval();
+  const EvalModeGuard eval_mode(net);
   cv::Mat h;
   switch (m) {
     case Method::kAdgap:

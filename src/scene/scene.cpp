@@ -25,6 +25,17 @@ std::vector<std::string> default_background_paths() {
           dir + "smarties.png",  dir + "HappyFish.jpg",    dir + "squirrel_cls.jpg"};
 }
 
+std::vector<std::string> training_background_paths() {
+  const std::string dir = "/usr/share/doc/opencv-doc/examples/data/";
+  return {dir + "aloeL.jpg",       dir + "leuvenA.jpg",
+          dir + "blox.jpg",        dir + "Blender_Suzanne1.jpg",
+          dir + "basketball1.png", dir + "rubberwhale1.png",
+          dir + "chicky_512.png",  dir + "ela_original.jpg",
+          dir + "graf1.png",       dir + "box_in_scene.png",
+          dir + "left01.jpg",      dir + "messi5.jpg",
+          dir + "stuff.jpg",       dir + "board.jpg"};
+}
+
 SceneConfig benchmark_scene_config() {
   SceneConfig c;
   c.width = 400;

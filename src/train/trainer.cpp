@@ -10,19 +10,14 @@
 #include <sstream>
 
 #include "adgap/eval/evaluate.h"
-#include "adgap/io/atomic_file.h"
-#include "adgap/io/csv.h"
-#include "adgap/io/plot.h"
 #include "adgap/train/checkpoint.h"
 #include "adgap/util/progress.h"
+#include "adgap/util/seed.h"
 
 namespace adgap {
 
 std::string checkpoint_path(const std::string& d) { return d + "/checkpoint.pt"; }
 std::string model_path(const std::string& d) { return d + "/model.pt"; }
-std::string loss_csv_path(const std::string& d) { return d + "/loss.csv"; }
-std::string loss_png_path(const std::string& d) { return d + "/loss.png"; }
-std::string train_json_path(const std::string& d) { return d + "/train.json"; }
 
 nlohmann::json epochs_to_json(const std::vector<EpochStats>& v) {
   nlohmann::json a = nlohmann::json::array();
@@ -70,36 +65,6 @@ void set_lr(torch::optim::Adam& opt, double lr) {
   for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
 }
 
-nlohmann::json summary_json(const TrainConfig& cfg, const TrainResult& r) {
-  return {{"model", r.meta.to_json()},
-          {"config",
-           {{"epochs", cfg.epochs},
-            {"batch_size", cfg.batch_size},
-            {"lr", cfg.lr},
-            {"lr_decay", cfg.lr_decay},
-            {"seed", cfg.seed}}},
-          {"batches_per_epoch", r.batches_per_epoch},
-          {"finished", r.finished},
-          {"epochs", epochs_to_json(r.epochs)}};
-}
-
-// Everything a person reads about a run: train.json, loss.csv, loss.png.
-void write_reports(const TrainConfig& cfg, const TrainResult& r) {
-  atomic_write_text(train_json_path(cfg.out_dir), summary_json(cfg, r).dump(2) + "\n");
-  write_loss_csv(loss_csv_path(cfg.out_dir), r.batch_losses, r.batches_per_epoch);
-  LossCurve curve;
-  curve.batch_losses = r.batch_losses;
-  curve.batches_per_epoch = r.batches_per_epoch;
-  for (const EpochStats& e : r.epochs) curve.epoch_test_acc.push_back(e.test_accuracy);
-  char title[160];
-  std::snprintf(title, sizeof title,
-                "AdGAP LeNet on %s: Adam lr %g (decay %g), batch %lld, seed %llu",
-                r.meta.dataset.c_str(), cfg.lr, cfg.lr_decay,
-                static_cast<long long>(cfg.batch_size), static_cast<unsigned long long>(cfg.seed));
-  curve.title = title;
-  plot_loss_curve(loss_png_path(cfg.out_dir), curve);
-}
-
 std::string epoch_line(const EpochStats& e, int64_t epochs) {
   char buf[256];
   int len = std::snprintf(buf, sizeof buf, "epoch %2lld/%lld  loss %.4f  train-acc %6.2f %%",
@@ -116,7 +81,7 @@ std::string epoch_line(const EpochStats& e, int64_t epochs) {
 }  // namespace
 
 TrainResult train_model(const Dataset& train, const Dataset* test, const TrainConfig& cfg,
-                        std::ostream* log) {
+                        std::ostream* log, const EpochCallback& on_epoch) {
   TORCH_CHECK(cfg.epochs > 0 && cfg.batch_size > 0 && cfg.lr > 0 && cfg.lr_decay >= 0,
               "train_model: invalid settings");
   TORCH_CHECK(train.images.size(2) == train.images.size(3), "train_model: images must be square");
@@ -129,8 +94,10 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
   r.meta.input_size = train.images.size(2);
   r.meta.seed = cfg.seed;
 
-  at::manual_seed(cfg.seed);  // the weights' initialisation
-  r.net = LeNet(r.meta.net_options());
+  {
+    const SeedGuard seed(cfg.seed);  // the weights' initialisation
+    r.net = LeNet(r.meta.net_options());
+  }
   torch::optim::Adam opt(r.net->parameters(), torch::optim::AdamOptions(cfg.lr));
   std::mt19937_64 rng(cfg.seed);
 
@@ -152,7 +119,8 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
     r.net->train();
     const std::vector<int64_t> order = permutation(n, rng);
     const at::Tensor perm = at::from_blob(const_cast<int64_t*>(order.data()), {n}, at::kLong);
-    ProgressBar bar(log, r.batches_per_epoch, "epoch " + std::to_string(epoch + 1), cfg.progress);
+    Progress bar(log, r.batches_per_epoch, "epoch " + std::to_string(epoch + 1) + " batches",
+                 cfg.progress, /*report_end=*/false);  // the epoch line follows
     const auto t0 = std::chrono::steady_clock::now();
     double loss_sum = 0;
     int64_t right = 0;
@@ -191,14 +159,14 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
     rs << rng;
     prog.rng_state = rs.str();
     save_checkpoint(ckpt, r.net, r.meta, opt, prog);
-    write_reports(cfg, r);
+    if (on_epoch) on_epoch(cfg, r);
     if (log && cfg.progress) *log << epoch_line(e, cfg.epochs) << std::endl;
     ++epochs_this_call;
   }
   r.net->eval();
   save_model(model_path(cfg.out_dir), r.net, r.meta);
   r.finished = true;
-  if (!r.batch_losses.empty()) write_reports(cfg, r);
+  if (on_epoch && !r.batch_losses.empty()) on_epoch(cfg, r);
   return r;
 }
 

@@ -1,59 +1,107 @@
-// adgap detect: find digits through AdGAP hotspots and read them.
+// adgap detect: find and read the digits of images, one or a whole batch.
+#include <cstdio>
 #include <iostream>
 
+#include "adgap/batch.h"
+#include "adgap/detect/detector.h"
 #include "adgap/io/atomic_file.h"
-#include "adgap/io/image.h"
 #include "adgap/io/png.h"
-#include "adgap/io/render.h"
+#include "adgap/report/render.h"
 #include "commands.h"
 #include "map_options.h"
 
 namespace adgap::cli {
 
+namespace {
+
+// "I/N" -> (I, N) with 0 <= I < N.
+std::pair<int, int> parse_shard(const std::string& s) {
+  int i = -1, n = -1;
+  char extra = 0;
+  if (std::sscanf(s.c_str(), "%d/%d%c", &i, &n, &extra) != 2 || n < 1 || i < 0 || i >= n) {
+    throw UsageError("--shard: '" + s + "' is not I/N with 0 <= I < N");
+  }
+  return {i, n};
+}
+
+std::vector<Detection> to_detections(const std::vector<Digit>& digits) {
+  std::vector<Detection> out;
+  for (const Digit& d : digits) {
+    out.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
+  }
+  return out;
+}
+
+}  // namespace
+
 int cmd_detect(int argc, char** argv) {
   MapOptions o;
-  o.mode = "paper";  // with the reader and pyramid: best F1 on the benchmark's tune split (README)
-  o.k = 3.0;         // threshold mean + 3 std, tuned there too
-  std::string json_path, scales = "1,0.5,0.25";
-  double min_score = 0.8;
-  int64_t merge_gap = 3, min_size = 8;
+  std::string json_path, jsonl_path, list_file, shard = "0/1";
+  bool resume = false, quiet = false, no_images = false;
   std::vector<std::string> images;
   Args args("detect",
             "Find and read digits: threshold the AdGAP map, group hotspots into candidates, crop\n"
             "and normalise each like an MNIST digit, classify it (with the reader when there is\n"
             "one), keep confident ones; on an image pyramid, merged by NMS. Writes\n"
-            "<out>/<name>.detect.png and the JSON schema of README.md to --json.");
-  o.add_to(args);
-  args.text("json", &json_path, "FILE", "detections as JSON (default: <out>/detections.json)");
-  args.real("min-score", &min_score, 0, 1, "minimum softmax probability to keep a detection");
-  args.integer("merge-gap", &merge_gap, 0, 1000, "px: hotspot fragments closer than this merge");
-  args.integer("min-size", &min_size, 1, 100000, "px: smaller candidates are dropped");
-  args.text("scales", &scales, "LIST", "image pyramid scales, e.g. 1 for a single scale");
-  args.positionals(&images, "IMAGE", 1);
+            "<out>/<name>.detect.png and the JSON schema of README.md to --json.\n"
+            "An image that cannot be read becomes {\"path\", \"error\"} and the batch goes on.\n"
+            "Exit status: 0 every image processed, 3 some images failed, 2 usage error,\n"
+            "1 other error (model or weights missing, output not writable).");
+  o.add_to(args, /*detection=*/true);
+  args.text("json", &json_path, "FILE",
+            "all results as one JSON document (default: <out>/detections.json)");
+  args.text("jsonl", &jsonl_path, "FILE",
+            "one JSON object per image, written and flushed as each image finishes");
+  args.text("list", &list_file, "FILE", "more image paths, one per line ('-': standard input)");
+  args.flag("resume", &resume,
+            "with --jsonl: skip the images already in it (a killed run goes on)");
+  args.text("shard", &shard, "I/N", "process only images I, I+N, I+2N, ... of the list (0-based)");
+  args.flag("no-images", &no_images, "do not write <out>/<name>.detect.png");
+  args.flag("quiet", &quiet, "no progress and no per-image lines on the terminal");
+  args.positionals(&images, "IMAGE", 0);
   if (!args.parse(argc, argv, 2)) return 0;
-  const std::vector<double> pyramid = parse_scales(scales);
-  MapSetup s = resolve(o);
-  s.cfg.min_score = min_score;
-  s.cfg.merge_gap = static_cast<int>(merge_gap);
-  s.cfg.min_size = static_cast<int>(min_size);
-  if (json_path.empty()) json_path = o.out + "/detections.json";
-  if (images.size() > 1) check_images(images);
-
-  if (!s.reader_path.empty()) std::cout << "reader: " << s.reader_path << "\n";
-  nlohmann::json doc = {{"model", o.model}, {"images", nlohmann::json::array()}};
-  for (const std::string& path : images) {
-    const cv::Mat bgr = load_bgr(path);
-    const std::vector<Detection> dets = detect_multiscale(
-        s.model.net, to_gray(bgr), [&](const cv::Mat& g) { return s.map(g); }, s.cfg, pyramid);
-    write_png_atomic(output_path(o.out, path, ".detect.png"), draw_detections(bgr, dets));
-    doc["images"].push_back(detections_json(path, bgr.size(), dets));
-    std::cout << path << ": " << dets.size() << " digits:";
-    for (const Detection& det : dets) std::cout << " " << det.label;
-    std::cout << "\n";
+  const auto [shard_index, shard_count] = parse_shard(shard);
+  if (resume && jsonl_path.empty()) throw UsageError("--resume needs --jsonl FILE");
+  if (!list_file.empty()) {
+    const std::vector<std::string> more = read_path_list(list_file);
+    images.insert(images.end(), more.begin(), more.end());
   }
+  if (images.empty()) throw UsageError("no IMAGE given (on the command line or with --list)");
+  if (json_path.empty()) json_path = o.out + "/detections.json";
+
+  const Localizer loc = o.load();
+  if (!loc.reader_path().empty() && !quiet) std::cout << "reader: " << loc.reader_path() << "\n";
+  BatchOptions b;
+  b.jsonl = jsonl_path;
+  b.resume = resume;
+  b.shard_index = shard_index;
+  b.shard_count = shard_count;
+  b.log = quiet ? nullptr : &std::cerr;
+  nlohmann::json doc = {{"model", o.model}, {"images", nlohmann::json::array()}};
+  const BatchSummary s =
+      detect_batch(loc, images, b, [&](const ImageResult& r, const ImageView* image) {
+        doc["images"].push_back(nlohmann::json::parse(to_json(r)));
+        if (!r.ok()) {
+          std::cerr << "adgap detect: " << r.path << ": " << r.error << std::endl;
+          return;
+        }
+        if (image && !no_images) {
+          const cv::Mat bgr(image->height, image->width, CV_8UC(image->channels),
+                            const_cast<uint8_t*>(image->data), image->stride);
+          write_png_atomic(output_path(o.out, r.path, ".detect.png"),
+                           draw_detections(bgr, to_detections(r.detections)));
+        }
+        if (quiet || !image) return;
+        std::cout << r.path << ": " << r.detections.size() << " digits:";
+        for (const Digit& d : r.detections) std::cout << " " << d.label;
+        std::cout << "\n";
+      });
   atomic_write_text(json_path, doc.dump(2) + "\n");
-  std::cout << "wrote " << json_path << "\n";
-  return 0;
+  std::printf("%lld images (%lld resumed), %lld failed, %.1f s; wrote %s%s%s\n",
+              static_cast<long long>(s.images), static_cast<long long>(s.resumed),
+              static_cast<long long>(s.failed), s.seconds, json_path.c_str(),
+              jsonl_path.empty() ? "" : " and ", jsonl_path.c_str());
+  return s.failed > 0 ? 3 : 0;
 }
 
 }  // namespace adgap::cli

@@ -3,6 +3,7 @@
 
 #include "adgap/eval/evaluate.h"
 #include "adgap/io/atomic_file.h"
+#include "adgap/report/training_report.h"
 #include "adgap/util/threads.h"
 #include "args.h"
 #include "commands.h"
@@ -30,7 +31,7 @@ TrainResult run_training(const Splits& data, const TrainConfig& cfg, int64_t thr
   std::cout << "training: " << cfg.epochs << " epochs, batch " << cfg.batch_size << ", Adam lr "
             << cfg.lr << " decay " << cfg.lr_decay << ", seed " << cfg.seed << " -> " << cfg.out_dir
             << std::endl;
-  TrainResult r = train_model(data.train, &data.test, cfg, &std::cerr);
+  TrainResult r = train_model(data.train, &data.test, cfg, &std::cerr, write_training_report);
   if (!r.finished) {
     std::cout << "stopped after epoch " << r.meta.epochs << " (resume with --resume)\n";
     return r;

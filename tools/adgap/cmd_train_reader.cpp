@@ -1,11 +1,11 @@
 // adgap train-reader: the 11-class reader ("not a digit" added) from MNIST plus candidates
-// mined from the detector on generated training scenes.
+// mined from the detector on generated training scenes (src/detect/reader.h).
 #include <filesystem>
 #include <iostream>
 
-#include "adgap/methods/methods.h"
-#include "adgap/scene/scene.h"
-#include "adgap/train/reader.h"
+#include "adgap/detect/detector.h"
+#include "adgap/detect/reader.h"
+#include "adgap/report/training_report.h"
 #include "commands.h"
 #include "map_options.h"
 
@@ -13,10 +13,9 @@ namespace adgap::cli {
 
 int cmd_train_reader(int argc, char** argv) {
   MapOptions o;
-  o.mode = "pooled";  // the mode the benchmarked reader was mined with
+  o.lib.mode = "pooled";  // the mode the benchmarked reader was mined with
+  o.lib.reader = "none";  // mining looks at the candidates, not at an earlier reader
   ReaderConfig rc;
-  rc.train.epochs = 8;  // chosen on the tune split with 6000 scenes (README)
-  rc.train.batch_size = 300;
   std::string data_dir = kDefaultDataDir, out_dir;
   int64_t seed = 0;
   Args args("train-reader",
@@ -24,7 +23,7 @@ int cmd_train_reader(int argc, char** argv) {
             "training digits plus the candidates the AdGAP detector proposes on generated scenes\n"
             "of training digits over training photos (never the benchmark's), labelled by\n"
             "their ground truth. Writes <out>/model.pt (default: reader/ beside the model).");
-  o.add_to(args);
+  o.add_to(args, /*detection=*/false);
   args.text("data", &data_dir, "DIR", "MNIST directory");
   args.text("reader-out", &out_dir, "DIR", "output directory of the reader");
   args.integer("scenes", &rc.scenes, 1, 1000000, "training scenes to mine");
@@ -33,24 +32,16 @@ int cmd_train_reader(int argc, char** argv) {
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");
   if (!args.parse(argc, argv, 2)) return 0;
   rc.train.seed = static_cast<uint64_t>(seed);
-  MapSetup s = resolve(o);
-  if (out_dir.empty()) out_dir = (std::filesystem::path(o.model).parent_path() / "reader").string();
-  rc.train.out_dir = out_dir;
-  const FilterImportance& imp = s.importance;
-  const Dataset mnist = load_split(data_dir, "train", s.model.meta.num_classes);
-  const std::vector<cv::Mat> bgs = load_backgrounds(training_background_paths());
+  const Localizer loc = o.load();
+  const Detector& det = loc.detector();
+  rc.train.out_dir = out_dir.empty()
+                         ? (std::filesystem::path(o.model).parent_path() / "reader").string()
+                         : out_dir;
+  const Dataset mnist = load_split(data_dir, "train", det.model.meta.num_classes);
   std::cout << "mining candidates on " << rc.scenes << " training scenes" << std::endl;
-  const Dataset mined = mine_candidates(
-      [&](const cv::Mat& g) {
-        return method_map(Method::kAdgap, s.model.net, imp, g, s.cfg.heatmap);
-      },
-      mnist, bgs, s.cfg, rc);
-  const int64_t background = mnist.num_classes;
-  const int64_t neg = mined.labels.eq(background).sum().item<int64_t>();
-  std::cout << "mined " << mined.size() << " candidates: " << mined.size() - neg << " digits, "
-            << neg << " not digits" << std::endl;
-  TrainResult r = train_reader(mnist, mined, rc, &std::cerr);
-  std::cout << "wrote " << model_path(out_dir) << " (" << r.meta.num_classes
+  const TrainResult r = train_reader([&](const cv::Mat& g) { return det.map(g); }, mnist, det.cfg,
+                                     rc, &std::cerr, write_training_report);
+  std::cout << "wrote " << model_path(rc.train.out_dir) << " (" << r.meta.num_classes
             << " classes, last = not a digit)\n";
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "adgap/importance/importance.h"
+#include "adgap/methods/cam.h"
 #include "adgap/util/threads.h"
 #include "args.h"
 #include "commands.h"

@@ -2,6 +2,7 @@
 // This file only dispatches to the subcommands and reports errors, once, on one line.
 #include <c10/util/Exception.h>
 
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 
@@ -20,6 +21,7 @@ constexpr const char* kUsage =
     "  heatmap AdGAP heatmaps (paper Eq. 2) of images of any size, overlays and masks\n"
     "  detect  find and read the digits in images, JSON and overlays\n"
     "  eval-scenes  detection and reading measured on generated scenes, per map mode\n"
+    "  scenes       generated scenes as PNG files with their ground truth\n"
     "  bench-loc    every localisation method on the generated benchmark, tuned on a held-out "
     "split\n"
     "  train-reader the reader: digits plus a 'not a digit' class, from mined detector crops\n"
@@ -34,6 +36,9 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 int main(int argc, char** argv) {
   using namespace adgap::cli;
+  // Line-buffered stdout even into a file or pipe, so that a log interleaves stdout and stderr
+  // lines in the order they were written.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;
@@ -51,6 +56,7 @@ int main(int argc, char** argv) {
     if (cmd == "heatmap") return cmd_heatmap(argc, argv);
     if (cmd == "detect") return cmd_detect(argc, argv);
     if (cmd == "eval-scenes") return cmd_eval_scenes(argc, argv);
+    if (cmd == "scenes") return cmd_scenes(argc, argv);
     if (cmd == "bench-loc") return cmd_bench_loc(argc, argv);
     if (cmd == "train-reader") return cmd_train_reader(argc, argv);
     std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;

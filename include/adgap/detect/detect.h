@@ -3,7 +3,6 @@
 // (strokes bright, a 20x20 box inside 28x28, centred by mass) and classify it.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <opencv2/core/mat.hpp>
 
 #include <functional>
@@ -79,6 +78,15 @@ bool pyramid_level(const cv::Mat& gray, double scale, cv::Mat& level);
 // A box found on a level of `scale`, in input pixels.
 cv::Rect unscale_box(const cv::Rect& box, double scale);
 
+// Detection at `scales`: a single scale of 1 thresholds `map_of(gray)` once (detect_in_map,
+// sorted by position); a pyramid runs detect_multiscale (merged, by descending score).
+std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray,
+                                        const std::function<cv::Mat(const cv::Mat&)>& map_of,
+                                        const DetectConfig& cfg, const std::vector<double>& scales);
+
+// Intersection over union of two boxes (0 when both are empty).
+double iou(const cv::Rect& a, const cv::Rect& b);
+
 // Keeps the highest-scoring of boxes that overlap by IoU > max_iou or where one covers 70 % of
 // the other (a fragment of a larger digit).
 std::vector<Detection> non_max_suppression(std::vector<Detection> dets, double max_iou);
@@ -86,9 +94,5 @@ std::vector<Detection> non_max_suppression(std::vector<Detection> dets, double m
 // Runs the whole chain on an 8-bit grayscale image with the given filter weights.
 DetectOutput detect_digits(LeNet& net, const cv::Mat& gray, const std::vector<float>& weights,
                            const DetectConfig& cfg);
-
-// One image's entry of the detection JSON schema.
-nlohmann::json detections_json(const std::string& path, const cv::Size& size,
-                               const std::vector<Detection>& dets);
 
 }  // namespace adgap

@@ -14,9 +14,6 @@
 
 namespace adgap {
 
-// Intersection over union of two boxes (0 when both are empty).
-double iou(const cv::Rect& a, const cv::Rect& b);
-
 struct MatchCounts {
   int64_t truths = 0;      // ground-truth digits
   int64_t detections = 0;  // detections made

@@ -39,8 +39,8 @@ struct FilterImportance {
   // The reference repository's other weightings, measured in the same pass (baselines):
   std::vector<double> mean_activation;  // (channels) mean of F_i over samples and cells
   std::vector<double> ccgap;            // (channels) mean over samples of loss change / sum(F_i^2)
-  // CAM (Zhou et al. 2016): a linear classifier on the global average of each final map,
-  // trained by train_cam; empty until then.
+  // CAM (Zhou et al. 2016), a baseline: a linear classifier on the global average of each final
+  // map, stored in the same file; trained by train_cam (adgap/methods/cam.h), empty until then.
   std::vector<std::vector<double>> cam_weights;  // (classes, channels)
   std::vector<double> cam_bias;                  // (classes)
   double cam_accuracy = 0;                       // its accuracy on the data it was trained on
@@ -55,10 +55,6 @@ struct FilterImportance {
 
 // Measures importance over `data` with the network in eval mode, `batch_size` images at a time.
 FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t batch_size = 1000);
-
-// Trains the CAM classifier on `data` (global-average-pooled final maps -> classes, softmax,
-// Adam, `epochs` passes) and stores it in `imp`.
-void train_cam(LeNet& net, const Dataset& data, FilterImportance& imp, int64_t epochs = 5);
 
 // JSON file I/O (atomic write; read throws naming the file).
 void save_importance(const std::string& path, const FilterImportance& imp);

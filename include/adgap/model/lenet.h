@@ -52,4 +52,20 @@ class LeNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LeNet);
 
+// Switches a network to eval mode for a scope and restores the mode it had, so that a library
+// call leaves the caller's network as it found it.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(LeNet& net) : net_(net), was_training_(net->is_training()) {
+    net_->eval();
+  }
+  ~EvalModeGuard() { net_->train(was_training_); }
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  LeNet& net_;
+  bool was_training_;
+};
+
 }  // namespace adgap

@@ -51,6 +51,9 @@ std::vector<cv::Mat> load_backgrounds(const std::vector<std::string>& paths);
 
 // Photos without digits that Debian's opencv-doc ships (/usr/share/doc/opencv-doc/...).
 std::vector<std::string> default_background_paths();
+// Other opencv-doc photos, for training scenes only (the reader's mining): never in a
+// benchmark split.
+std::vector<std::string> training_background_paths();
 
 // One scene. `digits` supplies the digit images (use a test split, never training digits).
 Scene make_scene(const Dataset& digits, const std::vector<cv::Mat>& backgrounds, uint64_t seed,

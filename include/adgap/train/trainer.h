@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,7 +24,7 @@ struct TrainConfig {
   double lr = 1e-3;          // Adam step size (paper)
   double lr_decay = 1e-5;    // Torch7 decay: the step size at update t is lr / (1 + t * lr_decay)
   uint64_t seed = 0;         // weight initialisation and shuffling
-  std::string out_dir = "runs/mnist";  // checkpoint.pt, model.pt, loss.csv, loss.png go here
+  std::string out_dir = "runs/mnist";  // checkpoint.pt and model.pt go here
   bool resume = false;                 // continue from out_dir/checkpoint.pt when it exists
   int64_t stop_after = 0;  // stop after this many epochs in this call (0: never); for tests
                            //   and for splitting long runs, as if the process were killed
@@ -55,14 +56,14 @@ struct TrainResult {
 // Paths of the files training writes into cfg.out_dir.
 std::string checkpoint_path(const std::string& out_dir);
 std::string model_path(const std::string& out_dir);
-std::string loss_csv_path(const std::string& out_dir);
-std::string loss_png_path(const std::string& out_dir);
-std::string train_json_path(const std::string& out_dir);  // settings and per-epoch statistics
 
-// Trains on `train`, evaluating on `test` (may be null) after each epoch; writes the checkpoint,
-// train.json, loss CSV and loss-curve PNG after each epoch and model.pt at the end. Logs to `log`
-// (may be null).
+// Called after every epoch's checkpoint and once more after model.pt is written (finished
+// set), e.g. to write the reports of src/report/training_report.h.
+using EpochCallback = std::function<void(const TrainConfig&, const TrainResult&)>;
+
+// Trains on `train`, evaluating on `test` (may be null) after each epoch; writes the checkpoint
+// after each epoch and model.pt at the end. Logs to `log` (may be null).
 TrainResult train_model(const Dataset& train, const Dataset* test, const TrainConfig& cfg,
-                        std::ostream* log);
+                        std::ostream* log, const EpochCallback& on_epoch = nullptr);
 
 }  // namespace adgap

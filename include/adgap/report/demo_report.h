@@ -2,10 +2,14 @@
 // image the original, heatmap overlay, mask and detections side by side.
 #pragma once
 
+#include <opencv2/core/mat.hpp>
+
 #include <string>
 #include <vector>
 
-namespace adgap::cli {
+#include "adgap/detect/detect.h"
+
+namespace adgap {
 
 struct DemoImage {
   std::string title;     // e.g. the photo's file name
@@ -27,7 +31,13 @@ struct DemoReport {
   std::vector<DemoImage> images;
 };
 
+// Writes one image's original, heatmap overlay, mask (h01 cut at `threshold`) and detections
+// into <out>/images/<stem>.*.png and returns its entry.
+DemoImage write_demo_image(const std::string& out, const std::string& stem, const cv::Mat& bgr,
+                           const cv::Mat& h01, double threshold, Polarity polarity,
+                           const std::vector<Detection>& dets);
+
 // Writes the page atomically.
 void write_demo_html(const std::string& path, const DemoReport& r);
 
-}  // namespace adgap::cli
+}  // namespace adgap

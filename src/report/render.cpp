@@ -1,4 +1,4 @@
-#include "adgap/io/render.h"
+#include "adgap/report/render.h"
 
 #include <opencv2/imgproc.hpp>
 

@@ -1,4 +1,4 @@
-#include "adgap/io/csv.h"
+#include "adgap/report/csv.h"
 
 #include <cstdio>
 

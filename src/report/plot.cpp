@@ -1,4 +1,4 @@
-#include "adgap/io/plot.h"
+#include "adgap/report/plot.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

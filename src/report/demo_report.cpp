@@ -1,11 +1,13 @@
-#include "demo_report.h"
+#include "adgap/report/demo_report.h"
 
 #include <cstdio>
 #include <sstream>
 
 #include "adgap/io/atomic_file.h"
+#include "adgap/io/png.h"
+#include "adgap/report/render.h"
 
-namespace adgap::cli {
+namespace adgap {
 
 namespace {
 
@@ -55,6 +57,29 @@ std::string md_table(const std::string& md) {
 }
 
 }  // namespace
+
+DemoImage write_demo_image(const std::string& out, const std::string& stem, const cv::Mat& bgr,
+                           const cv::Mat& h01, double threshold, Polarity polarity,
+                           const std::vector<Detection>& dets) {
+  DemoImage im;
+  im.title = stem;
+  im.original = "images/" + stem + ".png";
+  im.overlay = "images/" + stem + ".overlay.png";
+  im.mask = "images/" + stem + ".mask.png";
+  im.detect = "images/" + stem + ".detect.png";
+  write_png_atomic(out + "/" + im.original, bgr);
+  write_png_atomic(out + "/" + im.overlay, overlay_heatmap(bgr, h01));
+  write_png_atomic(out + "/" + im.mask, threshold_mask(h01, threshold));
+  write_png_atomic(out + "/" + im.detect, draw_detections(bgr, dets));
+  im.note = std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) + ", polarity " +
+            to_string(polarity) + ", " + std::to_string(dets.size()) + " digits read:";
+  constexpr size_t kListed = 40;  // labels listed in the note
+  for (size_t i = 0; i < std::min(kListed, dets.size()); ++i) {
+    im.note += " " + std::to_string(dets[i].label);
+  }
+  if (dets.size() > kListed) im.note += " ...";
+  return im;
+}
 
 void write_demo_html(const std::string& path, const DemoReport& r) {
   std::ostringstream h;
@@ -111,4 +136,4 @@ figcaption{font-size:.85em;color:#555;text-align:center} .figs img{max-width:48%
   atomic_write_text(path, h.str());
 }
 
-}  // namespace adgap::cli
+}  // namespace adgap

@@ -1,33 +1,40 @@
-#include "adgap/train/reader.h"
+#include "adgap/detect/reader.h"
 
 #include <ATen/ATen.h>
 #include <opencv2/imgproc.hpp>
 
-#include "adgap/eval/matching.h"
 #include "adgap/io/image.h"
+#include "adgap/model/model_file.h"
+#include "adgap/util/progress.h"
 
 namespace adgap {
 
-std::vector<std::string> training_background_paths() {
-  const std::string dir = "/usr/share/doc/opencv-doc/examples/data/";
-  return {dir + "aloeL.jpg",       dir + "leuvenA.jpg",
-          dir + "blox.jpg",        dir + "Blender_Suzanne1.jpg",
-          dir + "basketball1.png", dir + "rubberwhale1.png",
-          dir + "chicky_512.png",  dir + "ela_original.jpg",
-          dir + "graf1.png",       dir + "box_in_scene.png",
-          dir + "left01.jpg",      dir + "messi5.jpg",
-          dir + "stuff.jpg",       dir + "board.jpg"};
+TrainConfig ReaderConfig::default_reader_training() {
+  TrainConfig t;
+  t.epochs = 8;  // chosen on the tune split with 6000 scenes (README)
+  return t;
 }
 
-Dataset mine_candidates(const std::function<cv::Mat(const cv::Mat&)>& map_of, const Dataset& digits,
+LeNet load_reader(const std::string& path, int64_t model_classes) {
+  LoadedModel r = load_model(path);
+  if (r.meta.num_classes != model_classes + 1) {
+    throw std::runtime_error(path + ": has " + std::to_string(r.meta.num_classes) +
+                             " classes, a reader for a model of " + std::to_string(model_classes) +
+                             " classes needs " + std::to_string(model_classes + 1));
+  }
+  return r.net;
+}
+
+Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
                         const std::vector<cv::Mat>& backgrounds, const DetectConfig& det,
-                        const ReaderConfig& cfg) {
+                        const ReaderConfig& cfg, std::ostream* log) {
   DetectConfig c = det;
   c.threshold.kind = ThresholdKind::kMeanStd;
   c.threshold.k = cfg.k;
   const int64_t background = digits.num_classes;
   std::vector<cv::Mat> crops;
   std::vector<int64_t> labels;
+  Progress progress(log, cfg.scenes, "mining scenes");
   for (int64_t i = 0; i < cfg.scenes; ++i) {
     const Scene s = make_scene(digits, backgrounds, cfg.first_seed + i, benchmark_scene_config());
     const cv::Mat gray = to_gray(s.image);
@@ -46,7 +53,9 @@ Dataset mine_candidates(const std::function<cv::Mat(const cv::Mat&)>& map_of, co
         labels.push_back(label);
       }
     }
+    progress.update(i + 1, std::to_string(crops.size()) + " candidates");
   }
+  progress.finish();
   Dataset d;
   d.name = "mined/train";
   d.num_classes = background + 1;
@@ -59,14 +68,22 @@ Dataset mine_candidates(const std::function<cv::Mat(const cv::Mat&)>& map_of, co
   return d;
 }
 
-TrainResult train_reader(const Dataset& mnist, const Dataset& mined, const ReaderConfig& cfg,
-                         std::ostream* log) {
+TrainResult train_reader(const MapFunction& map_of, const Dataset& mnist, const DetectConfig& det,
+                         const ReaderConfig& cfg, std::ostream* log,
+                         const EpochCallback& on_epoch) {
+  const Dataset mined =
+      mine_candidates(map_of, mnist, load_backgrounds(training_background_paths()), det, cfg, log);
+  if (log) {
+    const int64_t neg = mined.labels.eq(mnist.num_classes).sum().item<int64_t>();
+    *log << "mined " << mined.size() << " candidates: " << mined.size() - neg << " digits, " << neg
+         << " not digits" << std::endl;
+  }
   Dataset all;
   all.name = "mnist+mined/train";
   all.num_classes = mnist.num_classes + 1;
   all.images = at::cat({mnist.images, mined.images});
   all.labels = at::cat({mnist.labels, mined.labels});
-  return train_model(all, nullptr, cfg.train, log);
+  return train_model(all, nullptr, cfg.train, log, on_epoch);
 }
 
 }  // namespace adgap

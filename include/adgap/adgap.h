@@ -1,0 +1,134 @@
+// adgap's public face: load a trained model once, then compute AdGAP heatmaps (paper Eq. 2)
+// and find and read the digits in images of any size.
+//
+//   adgap::Localizer loc = adgap::Localizer::load("runs/demo/model.pt");
+//   adgap::ImageResult r = loc.detect_file("photo.jpg");
+//   for (const adgap::Digit& d : r.detections) ... d.box, d.label, d.score
+//
+// This header uses only the standard library: a program that includes it compiles no LibTorch
+// or OpenCV headers. The defaults of Options are the settings chosen on the localisation
+// benchmark's tune split (README, "Localisation benchmark"); `adgap detect` uses them too.
+//
+// Errors: a missing or malformed model, weights or reader file throws std::runtime_error naming
+// the file and the problem; an option value out of range or an unusable image buffer throws
+// std::invalid_argument. detect_file() never throws for an image it cannot read: it returns an
+// ImageResult whose `error` says why.
+//
+// Threads: a Localizer is not synchronised: give each thread that detects its own. The
+// computation inside one call uses set_num_threads() threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace adgap {
+
+inline constexpr const char* kDefaultModelPath = "runs/demo/model.pt";  // what `adgap demo` writes
+
+// How a map is made, thresholded and read. Files left empty are found beside the model, as
+// `adgap demo` lays them out: <model dir>/weights.json and <model dir>/reader/model.pt.
+struct Options {
+  std::string weights;  // filter importance file (Eq. 1); empty: weights.json beside the model
+  std::string reader;   // reader with a "not a digit" class; empty: reader/model.pt beside the
+                        //   model when it exists; "none": the model itself reads the crops
+  // The map (paper Eq. 2).
+  std::string method = "adgap";      // adgap, or a baseline: adgap-paper, cam, grad-cam, ...
+  std::string mode = "paper";        // paper (pools removed) | pooled | dense
+  std::string polarity = "auto";     // auto | light-on-dark | dark-on-light | both
+  std::string border = "replicate";  // replicate | zero (the reference's zero padding)
+  int cls = -1;                      // one class's filter weights; -1: global
+  bool by_error = false;             // weights from the 0/1-error rise, not the loss rise
+  int tile = 512;                    // px: maps are computed in tiles this big; 0: untiled
+  // Hotspots: threshold mean + k std (the paper's k is 2; 3 was chosen on the tune split).
+  std::string threshold = "mean-std";  // mean-std | fixed | otsu
+  double k = 3.0;
+  double level = 0.5;  // the fixed threshold's level on the [0, 1] map
+  // Candidates and reading.
+  double min_score = 0.8;                       // minimum probability to keep a detection
+  int merge_gap = 3;                            // px: hotspot fragments closer than this merge
+  int min_size = 8;                             // px: smaller candidates are dropped
+  std::vector<double> scales = {1, 0.5, 0.25};  // image pyramid; {1}: one scale
+};
+
+// An image in memory, not owned: 8-bit gray (channels 1), BGR (3) or BGRA (4), rows `stride`
+// bytes apart (0: packed).
+struct ImageView {
+  const uint8_t* data = nullptr;
+  int width = 0;
+  int height = 0;
+  int channels = 1;
+  size_t stride = 0;
+};
+
+// A [0, 1] heatmap of exactly the image's size, row-major.
+struct Heatmap {
+  int width = 0;
+  int height = 0;
+  std::vector<float> values;  // (height, width)
+  float at(int x, int y) const { return values[static_cast<size_t>(y) * width + x]; }
+};
+
+struct Box {
+  int x = 0, y = 0, width = 0, height = 0;  // input pixels
+};
+
+struct Digit {
+  Box box;
+  int label = -1;   // the digit read
+  float score = 0;  // its probability
+};
+
+// One image's result, as one entry of `adgap detect`'s JSON (README, "The CLI").
+struct ImageResult {
+  std::string path;
+  int width = 0, height = 0;
+  std::vector<Digit> detections;
+  std::string error;  // non-empty when the image could not be processed (one line)
+  bool ok() const { return error.empty(); }
+};
+
+// {"path", "width", "height", "detections": [{"box": [x, y, w, h], "label", "score"}]}, or
+// {"path", "error"}; compact, one line.
+std::string to_json(const ImageResult& r);
+// The inverse, for reading back JSONL output; throws std::invalid_argument on anything else.
+ImageResult image_result_from_json(const std::string& line);
+
+struct Detector;  // the resolved pipeline (internal: adgap/detect/detector.h)
+
+class Localizer {
+ public:
+  // Loads the model, its filter weights and its reader (see Options). Throws as above.
+  static Localizer load(const std::string& model_path = kDefaultModelPath,
+                        const Options& options = {});
+  Localizer(Localizer&&) noexcept;
+  Localizer& operator=(Localizer&&) noexcept;
+  ~Localizer();
+
+  // The chosen method's map, normalised to [0, 1].
+  Heatmap heatmap(const ImageView& image) const;
+  // The digits found and read, in input pixels.
+  std::vector<Digit> detect(const ImageView& image) const;
+  // Reads and decodes `path` (PNG, JPEG, ...) and detects; an unreadable image gives a result
+  // with `error` set instead of an exception.
+  ImageResult detect_file(const std::string& path) const;
+
+  const Options& options() const;
+  const std::string& model_path() const;
+  const std::string& weights_path() const;
+  const std::string& reader_path() const;  // empty when the model reads the crops itself
+
+  // The resolved pipeline, for the project's own tools (benchmarks, reports).
+  const Detector& detector() const;
+
+ private:
+  explicit Localizer(std::unique_ptr<Detector> d);
+  std::unique_ptr<Detector> d_;
+};
+
+// Intra-op threads for the computation (0: one per core); process-wide, as LibTorch's are.
+void set_num_threads(int n);
+
+}  // namespace adgap

@@ -1,0 +1,39 @@
+// The benchmarks' result files: Markdown tables, JSON and the figure grid of the localisation
+// benchmark, and the per-mode table of the scene evaluation.
+#pragma once
+
+#include <opencv2/core/mat.hpp>
+
+#include <string>
+#include <vector>
+
+#include "adgap/eval/loc_bench.h"
+
+namespace adgap {
+
+// What the benchmark's caption and JSON say about adgap's own settings.
+struct LocBenchSettings {
+  std::string mode, polarity, border;
+  std::vector<double> scales;
+  std::string reader;  // path, empty when none
+  double min_score = 0;
+  std::string real_file;  // the annotations, empty when none
+};
+LocBenchSettings settings_of(const Detector& det, const std::string& real_file);
+
+std::string loc_bench_markdown(const LocBenchResult& r, const LocBenchSettings& s);
+nlohmann::json loc_bench_json(const LocBenchResult& r, const LocBenchSettings& s);
+// The first scenes, one column per method (empty Mat when no scene was kept).
+cv::Mat loc_bench_grid(const LocBenchResult& r);
+
+// Writes <dir>/<name>.md, <name>.json and, with a grid, <name>_grid.png; returns the Markdown.
+std::string write_loc_bench(const std::string& dir, const std::string& name,
+                            const LocBenchResult& r, const LocBenchSettings& s);
+
+// "| mode | precision | recall | F1 | reading accuracy | label accuracy |" rows.
+std::string map_modes_markdown(const std::vector<ModeResult>& rows);
+
+// "1,0.5,0.25"
+std::string join_scales(const std::vector<double>& scales);
+
+}  // namespace adgap

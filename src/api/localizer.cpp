@@ -1,0 +1,128 @@
+// The public API (adgap/adgap.h) over the detection pipeline (adgap/detect/detector.h).
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include <stdexcept>
+
+#include "adgap/adgap.h"
+#include "adgap/detect/detector.h"
+#include "adgap/io/image.h"
+#include "adgap/util/threads.h"
+
+namespace adgap {
+
+namespace {
+
+// An 8-bit gray cv::Mat for a view (no copy for gray input).
+cv::Mat gray_of(const ImageView& v) {
+  if (!v.data) throw std::invalid_argument("image: no pixel data");
+  if (v.width <= 0 || v.height <= 0) {
+    throw std::invalid_argument("image: size " + std::to_string(v.width) + "x" +
+                                std::to_string(v.height) + " is empty");
+  }
+  if (int64_t{v.width} * v.height > kMaxImagePixels) {
+    throw std::invalid_argument("image: " + std::to_string(v.width) + "x" +
+                                std::to_string(v.height) + " pixels, over the limit of " +
+                                std::to_string(kMaxImagePixels));
+  }
+  if (v.channels != 1 && v.channels != 3 && v.channels != 4) {
+    throw std::invalid_argument("image: " + std::to_string(v.channels) +
+                                " channels; expected 1 (gray), 3 (BGR) or 4 (BGRA)");
+  }
+  const size_t packed = static_cast<size_t>(v.width) * v.channels;
+  if (v.stride != 0 && v.stride < packed) {
+    throw std::invalid_argument("image: row stride " + std::to_string(v.stride) +
+                                " is shorter than a row of " + std::to_string(packed) + " bytes");
+  }
+  const cv::Mat m(v.height, v.width, CV_8UC(v.channels), const_cast<uint8_t*>(v.data),
+                  v.stride ? v.stride : packed);
+  return to_gray(m);
+}
+
+}  // namespace
+
+Localizer::Localizer(std::unique_ptr<Detector> d) : d_(std::move(d)) {}
+Localizer::Localizer(Localizer&&) noexcept = default;
+Localizer& Localizer::operator=(Localizer&&) noexcept = default;
+Localizer::~Localizer() = default;
+
+Localizer Localizer::load(const std::string& model_path, const Options& options) {
+  return Localizer(std::make_unique<Detector>(make_detector(model_path, options)));
+}
+
+Heatmap Localizer::heatmap(const ImageView& image) const {
+  const cv::Mat h = d_->map(gray_of(image));
+  Heatmap out;
+  out.width = h.cols;
+  out.height = h.rows;
+  out.values.resize(static_cast<size_t>(h.total()));
+  for (int y = 0; y < h.rows; ++y) {
+    std::copy(h.ptr<float>(y), h.ptr<float>(y) + h.cols, out.values.data() + size_t(y) * h.cols);
+  }
+  return out;
+}
+
+std::vector<Digit> Localizer::detect(const ImageView& image) const {
+  return to_digits(d_->detect(gray_of(image)));
+}
+
+ImageResult Localizer::detect_file(const std::string& path) const {
+  return detect_image_file(*d_, path);
+}
+
+const Options& Localizer::options() const { return d_->options; }
+const std::string& Localizer::model_path() const { return d_->model_path; }
+const std::string& Localizer::weights_path() const { return d_->weights_path; }
+const std::string& Localizer::reader_path() const { return d_->reader_path; }
+const Detector& Localizer::detector() const { return *d_; }
+
+std::string to_json(const ImageResult& r) {
+  nlohmann::ordered_json j;
+  j["path"] = r.path;
+  if (!r.ok()) {
+    j["error"] = r.error;
+    return j.dump();
+  }
+  j["width"] = r.width;
+  j["height"] = r.height;
+  nlohmann::ordered_json dets = nlohmann::ordered_json::array();
+  for (const Digit& d : r.detections) {
+    dets.push_back({{"box", {d.box.x, d.box.y, d.box.width, d.box.height}},
+                    {"label", d.label},
+                    {"score", d.score}});
+  }
+  j["detections"] = dets;
+  return j.dump();
+}
+
+ImageResult image_result_from_json(const std::string& line) {
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw std::invalid_argument("not a JSON object");
+  ImageResult r;
+  try {
+    r.path = j.at("path").get<std::string>();
+    if (j.contains("error")) {
+      r.error = j.at("error").get<std::string>();
+      return r;
+    }
+    r.width = j.at("width").get<int>();
+    r.height = j.at("height").get<int>();
+    for (const auto& d : j.at("detections")) {
+      const auto& b = d.at("box");
+      r.detections.push_back(
+          {{b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()},
+           d.at("label").get<int>(),
+           d.at("score").get<float>()});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("not an image result (") + e.what() + ")");
+  }
+  return r;
+}
+
+void set_num_threads(int n) {
+  if (n < 0) throw std::invalid_argument("thread count " + std::to_string(n) + " is negative");
+  configure_threads(n);
+}
+
+}  // namespace adgap

@@ -1,0 +1,139 @@
+#include "adgap/detect/detector.h"
+
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "adgap/detect/reader.h"
+#include "adgap/io/image.h"
+
+namespace adgap {
+
+namespace {
+
+void check_range(const char* name, double v, double lo, double hi) {
+  if (!(v >= lo && v <= hi)) {
+    throw std::invalid_argument(std::string(name) + " " + std::to_string(v) + " is out of range [" +
+                                std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+}
+
+// The message without a leading "<path>: " (results carry the path beside it).
+std::string without_path(const std::string& msg, const std::string& path) {
+  const std::string first = msg.substr(0, msg.find('\n'));
+  const std::string prefix = path + ": ";
+  return first.compare(0, prefix.size(), prefix) == 0 ? first.substr(prefix.size()) : first;
+}
+
+}  // namespace
+
+std::vector<Digit> to_digits(const std::vector<Detection>& dets) {
+  std::vector<Digit> out;
+  out.reserve(dets.size());
+  for (const Detection& d : dets) {
+    out.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
+  }
+  return out;
+}
+
+ImageResult detect_image_file(const Detector& d, const std::string& path, cv::Mat* bgr_out) {
+  ImageResult r;
+  r.path = path;
+  try {
+    const cv::Mat bgr = load_bgr(path);
+    r.width = bgr.cols;
+    r.height = bgr.rows;
+    r.detections = to_digits(d.detect(to_gray(bgr)));
+    if (bgr_out) *bgr_out = bgr;
+  } catch (const std::exception& e) {  // this image is lost, not the batch
+    r = ImageResult{};
+    r.path = path;
+    r.error = without_path(e.what(), path);
+  }
+  return r;
+}
+
+std::string weights_beside(const std::string& model_path) {
+  return (std::filesystem::path(model_path).parent_path() / "weights.json").string();
+}
+
+std::string reader_beside(const std::string& model_path) {
+  return (std::filesystem::path(model_path).parent_path() / "reader" / "model.pt").string();
+}
+
+Detector make_detector(const std::string& model_path, const Options& o) {
+  Detector d;
+  d.options = o;
+  d.model_path = model_path;
+  DetectConfig& c = d.cfg;
+  c.heatmap.mode = parse_map_mode(o.mode);
+  c.heatmap.polarity = parse_polarity(o.polarity);
+  c.threshold.kind = parse_threshold(o.threshold);
+  d.method = parse_method(o.method);
+  if (o.border != "replicate" && o.border != "zero") {
+    throw std::invalid_argument("border '" + o.border + "' is neither 'replicate' nor 'zero'");
+  }
+  c.heatmap.border = o.border == "zero" ? Border::kZero : Border::kReplicate;
+  check_range("tile", o.tile, 0, 1 << 20);
+  c.heatmap.tile = o.tile;
+  check_range("k", o.k, -10, 10);
+  c.threshold.k = o.k;
+  check_range("threshold level", o.level, 0, 1);
+  c.threshold.level = o.level;
+  check_range("minimum score", o.min_score, 0, 1);
+  c.min_score = o.min_score;
+  check_range("merge gap", o.merge_gap, 0, 1000);
+  c.merge_gap = o.merge_gap;
+  check_range("minimum size", o.min_size, 1, 100000);
+  c.min_size = o.min_size;
+  if (o.scales.empty()) throw std::invalid_argument("no pyramid scale given");
+  for (double s : o.scales) {
+    if (!(s > 0.05 && s <= 4)) {
+      throw std::invalid_argument("pyramid scale " + std::to_string(s) + " is not in (0.05, 4]");
+    }
+  }
+  d.scales = o.scales;
+
+  d.model = load_model(model_path);
+  c.heatmap.input_scale = d.model.meta.input_scale;
+  c.heatmap.input_offset = d.model.meta.input_offset;
+  d.weights_path = o.weights.empty() ? weights_beside(model_path) : o.weights;
+  d.importance = load_importance(d.weights_path);
+  const int64_t classes = d.model.meta.num_classes;
+  if (d.importance.classes != classes) {
+    throw std::runtime_error(d.weights_path + ": has " + std::to_string(d.importance.classes) +
+                             " classes but " + model_path + " has " + std::to_string(classes));
+  }
+  if (o.cls < -1 || o.cls >= classes) {
+    throw std::invalid_argument("class " + std::to_string(o.cls) + " is out of range [0, " +
+                                std::to_string(classes) + ") (-1: global weights)");
+  }
+  d.weights = d.importance.weights(o.cls, o.by_error);
+  std::string reader = o.reader;
+  if (reader.empty() && std::filesystem::exists(reader_beside(model_path))) {
+    reader = reader_beside(model_path);
+  }
+  if (!reader.empty() && reader != "none") {
+    c.reader = load_reader(reader, classes);
+    d.reader_path = reader;
+  }
+  return d;
+}
+
+cv::Mat Detector::map(const cv::Mat& gray) const { return map(gray, cfg.heatmap); }
+
+cv::Mat Detector::map(const cv::Mat& gray, const HeatmapConfig& h) const {
+  LeNet net = model.net;  // a handle: the network is shared, not copied
+  if (method == Method::kAdgap) return heatmap(net, gray, weights, h);
+  return method_map(method, net, importance, gray, h);
+}
+
+std::vector<Detection> Detector::detect(const cv::Mat& gray) const { return detect(gray, cfg); }
+
+std::vector<Detection> Detector::detect(const cv::Mat& gray, const DetectConfig& c) const {
+  LeNet net = model.net;
+  return detect_at_scales(
+      net, gray, [&](const cv::Mat& g) { return map(g, c.heatmap); }, c, scales);
+}
+
+}  // namespace adgap

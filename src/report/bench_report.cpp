@@ -1,0 +1,147 @@
+#include "adgap/report/bench_report.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+#include "adgap/io/atomic_file.h"
+#include "adgap/io/png.h"
+#include "adgap/report/render.h"
+
+namespace adgap {
+
+std::string join_scales(const std::vector<double>& scales) {
+  std::ostringstream s;
+  for (size_t i = 0; i < scales.size(); ++i) s << (i ? "," : "") << scales[i];
+  return s.str();
+}
+
+LocBenchSettings settings_of(const Detector& det, const std::string& real_file) {
+  return {det.options.mode, det.options.polarity, det.options.border, det.scales,
+          det.reader_path,  det.cfg.min_score,    real_file};
+}
+
+std::string loc_bench_markdown(const LocBenchResult& r, const LocBenchSettings& s) {
+  std::string md =
+      "| method | pointing game | PxAP | MaxBoxAccV2 | precision | recall | F1 | reading accuracy "
+      "| tuned k |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const LocBenchRow& row : r.rows) {
+    char line[256];
+    std::snprintf(
+        line, sizeof line, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f |\n",
+        row.method.c_str(), row.pointing_game(), row.pxap.value(), row.boxacc.value(),
+        row.det.precision(), row.det.recall(), row.det.f1(), row.det.reading_accuracy(), row.k);
+    md += line;
+  }
+  int64_t truths = 0, empty = 0;
+  for (const Scene& sc : r.eval) {
+    truths += static_cast<int64_t>(sc.digits.size());
+    empty += sc.digits.empty();
+  }
+  const bool on_tune = r.config.eval_on_tune;
+  char cap[512];
+  std::snprintf(cap, sizeof cap,
+                "\n%zu %s scenes (seeds from %llu; %lld digits, %lld scenes without one), "
+                "thresholds tuned on %lld scenes of the tune split (seeds from %llu). adgap: %s "
+                "maps, polarity %s, border %s, pyramid %s, reader %s%s; min score %.2f.\n",
+                r.eval.size(), on_tune ? "tune-split" : "evaluation",
+                static_cast<unsigned long long>(r.eval_seed), static_cast<long long>(truths),
+                static_cast<long long>(empty), static_cast<long long>(r.tune_scenes),
+                static_cast<unsigned long long>(kTuneSplitSeed), s.mode.c_str(), s.polarity.c_str(),
+                s.border.c_str(), join_scales(s.scales).c_str(),
+                s.reader.empty() ? "none" : s.reader.c_str(),
+                r.config.reader_for_all ? " (for every method)" : " (for adgap only)", s.min_score);
+  md += cap;
+  if (r.real_photos > 0) {
+    md += "\nHand-annotated photos (" + s.real_file + ", " + std::to_string(r.real_photos) +
+          " photo(s), " + std::to_string(r.rows.empty() ? 0 : r.rows[0].real.truths) +
+          " digits), same tuned thresholds:\n\n"
+          "| method | precision | recall | F1 | reading accuracy |\n|---|---:|---:|---:|---:|\n";
+    for (const LocBenchRow& row : r.rows) {
+      char line[160];
+      std::snprintf(line, sizeof line, "| %s | %.3f | %.3f | %.3f | %.3f |\n", row.method.c_str(),
+                    row.real.precision(), row.real.recall(), row.real.f1(),
+                    row.real.reading_accuracy());
+      md += line;
+    }
+  }
+  return md;
+}
+
+nlohmann::json loc_bench_json(const LocBenchResult& r, const LocBenchSettings& s) {
+  nlohmann::json j = {{"eval_split_seed", r.eval_seed},
+                      {"eval_scenes", r.eval.size()},
+                      {"tune_split_seed", kTuneSplitSeed},
+                      {"tune_scenes", r.tune_scenes},
+                      {"adgap",
+                       {{"mode", s.mode},
+                        {"polarity", s.polarity},
+                        {"border", s.border},
+                        {"scales", s.scales},
+                        {"reader", s.reader}}},
+                      {"reader_for_all", r.config.reader_for_all},
+                      {"min_score", s.min_score},
+                      {"methods", nlohmann::json::array()}};
+  for (const LocBenchRow& row : r.rows) {
+    j["methods"].push_back({{"method", row.method},
+                            {"pointing_game", row.pointing_game()},
+                            {"pxap", row.pxap.value()},
+                            {"maxboxacc_v2", row.boxacc.value()},
+                            {"tuned_k", row.k},
+                            {"detection", row.det.to_json()},
+                            {"real_photos", row.real.to_json()}});
+  }
+  return j;
+}
+
+cv::Mat loc_bench_grid(const LocBenchResult& r) {
+  if (r.grid_maps.empty()) return {};
+  constexpr int kCellW = 200, kCellH = 150, kLabel = 22;  // px
+  const size_t cols = r.rows.size() + 1;
+  cv::Mat fig(kLabel + kCellH * static_cast<int>(r.grid_maps.size()),
+              kCellW * static_cast<int>(cols), CV_8UC3, cv::Scalar(255, 255, 255));
+  for (size_t c = 0; c < cols; ++c) {
+    cv::putText(fig, c == 0 ? "scene" : r.rows[c - 1].method,
+                {static_cast<int>(c) * kCellW + 4, 16}, cv::FONT_HERSHEY_SIMPLEX, 0.5,
+                cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  }
+  for (size_t row = 0; row < r.grid_maps.size(); ++row) {
+    for (size_t c = 0; c < cols; ++c) {
+      cv::Mat cell = c == 0 ? r.eval[row].image.clone()
+                            : overlay_heatmap(r.eval[row].image, r.grid_maps[row][c - 1]);
+      cv::resize(cell, cell, {kCellW - 4, kCellH - 4}, 0, 0, cv::INTER_AREA);
+      cell.copyTo(
+          fig(cv::Rect(static_cast<int>(c) * kCellW + 2,
+                       kLabel + static_cast<int>(row) * kCellH + 2, kCellW - 4, kCellH - 4)));
+    }
+  }
+  return fig;
+}
+
+std::string write_loc_bench(const std::string& dir, const std::string& name,
+                            const LocBenchResult& r, const LocBenchSettings& s) {
+  const std::string md = loc_bench_markdown(r, s);
+  atomic_write_text(dir + "/" + name + ".md", md);
+  atomic_write_text(dir + "/" + name + ".json", loc_bench_json(r, s).dump(2) + "\n");
+  const cv::Mat grid = loc_bench_grid(r);
+  if (!grid.empty()) write_png_atomic(dir + "/" + name + "_grid.png", grid);
+  return md;
+}
+
+std::string map_modes_markdown(const std::vector<ModeResult>& rows) {
+  std::string md =
+      "| map mode | precision | recall | F1 | reading accuracy | label accuracy |\n"
+      "|---|---:|---:|---:|---:|---:|\n";
+  for (const ModeResult& m : rows) {
+    char row[256];
+    std::snprintf(row, sizeof row, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+                  to_string(m.mode).c_str(), m.counts.precision(), m.counts.recall(), m.counts.f1(),
+                  m.counts.reading_accuracy(), m.counts.label_accuracy());
+    md += row;
+  }
+  return md;
+}
+
+}  // namespace adgap

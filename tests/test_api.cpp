@@ -1,0 +1,333 @@
+// The public API (adgap/adgap.h, adgap/batch.h) as a program that links the library uses it:
+// loading with the tuned defaults, heatmaps and detections of in-memory images and files, the
+// JSON of a result, batches with broken files, resumed and sharded runs, and a library that
+// leaves the process as it found it.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "adgap/adgap.h"
+#include "adgap/batch.h"
+#include "adgap/detect/detector.h"
+#include "adgap/eval/matching.h"
+#include "adgap/io/image.h"
+#include "adgap/methods/cam.h"
+#include "scene_images.h"
+#include "trained.h"
+
+namespace adgap {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+ImageView view_of(const cv::Mat& m) { return {m.data, m.cols, m.rows, m.channels(), m.step[0]}; }
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    model_ = new std::string(test::ensure_trained() + "/model.pt");
+    dir_ = new test::TempDir();
+    scenes_ = new std::vector<test::SceneFile>(test::write_scene_files(dir_->str(), 700, 8));
+  }
+  static void TearDownTestSuite() {
+    delete scenes_;
+    delete dir_;
+    delete model_;
+  }
+  static std::string* model_;
+  static test::TempDir* dir_;
+  static std::vector<test::SceneFile>* scenes_;
+};
+std::string* ApiTest::model_ = nullptr;
+test::TempDir* ApiTest::dir_ = nullptr;
+std::vector<test::SceneFile>* ApiTest::scenes_ = nullptr;
+
+TEST_F(ApiTest, DefaultsAreTheTunedSettingsAndFilesAreFoundBesideTheModel) {
+  const Options o;
+  EXPECT_EQ(o.mode, "paper");
+  EXPECT_DOUBLE_EQ(o.k, 3.0);
+  EXPECT_DOUBLE_EQ(o.min_score, 0.8);
+  EXPECT_EQ(o.scales, (std::vector<double>{1, 0.5, 0.25}));
+  const Localizer loc = Localizer::load(*model_);
+  EXPECT_EQ(loc.weights_path(), weights_beside(*model_));
+  EXPECT_TRUE(loc.reader_path().empty());  // the test model has no reader beside it
+  const Detector& d = loc.detector();
+  EXPECT_EQ(d.cfg.heatmap.mode, MapMode::kPaper);
+  EXPECT_DOUBLE_EQ(d.cfg.threshold.k, 3.0);
+  EXPECT_DOUBLE_EQ(d.cfg.min_score, 0.8);
+}
+
+TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {
+  Options o;
+  o.mode = "pooled";
+  o.k = 2;
+  o.min_score = 0.9;
+  o.scales = {1};
+  const Localizer loc = Localizer::load(*model_, o);
+  MatchCounts total;
+  for (const test::SceneFile& f : *scenes_) {
+    const cv::Mat bgr = f.scene.image;
+    const std::vector<Digit> from_bgr = loc.detect(view_of(bgr));
+    const cv::Mat gray = to_gray(bgr);
+    const std::vector<Digit> from_gray = loc.detect(view_of(gray));
+    const ImageResult from_file = loc.detect_file(f.path);
+    ASSERT_TRUE(from_file.ok()) << from_file.error;
+    EXPECT_EQ(from_file.width, bgr.cols);
+    EXPECT_EQ(from_file.height, bgr.rows);
+    ImageResult a, b;
+    a.detections = from_bgr;
+    b.detections = from_gray;
+    EXPECT_EQ(to_json(a), to_json(b));
+    a.path = from_file.path;
+    a.width = bgr.cols;
+    a.height = bgr.rows;
+    EXPECT_EQ(to_json(a), to_json(from_file));
+    std::vector<Detection> dets;
+    for (const Digit& d : from_bgr) {
+      dets.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
+    }
+    total += match_detections(dets, f.scene.digits);
+  }
+  // The 1-epoch test model on these 8 scenes (one scale, pooled maps, as the detection test of
+  // test_detect.cpp, which measures 0.87 recall on 30 scenes): at least 3 in 4 found and read.
+  EXPECT_GE(total.recall(), 0.75) << total.to_json().dump();
+  EXPECT_GE(total.reading_accuracy(), 0.70) << total.to_json().dump();
+}
+
+TEST_F(ApiTest, HeatmapHasTheImageSizeAndEqualsThePipelinesMap) {
+  const Localizer loc = Localizer::load(*model_);
+  const cv::Mat bgr = (*scenes_)[0].scene.image;
+  const Heatmap h = loc.heatmap(view_of(bgr));
+  ASSERT_EQ(h.width, bgr.cols);
+  ASSERT_EQ(h.height, bgr.rows);
+  const cv::Mat ref = loc.detector().map(to_gray(bgr));
+  double worst = 0, hi = 0;
+  for (int y = 0; y < h.height; ++y) {
+    for (int x = 0; x < h.width; ++x) {
+      worst = std::max(worst, std::abs(double(h.at(x, y)) - ref.at<float>(y, x)));
+      hi = std::max(hi, double(h.at(x, y)));
+    }
+  }
+  EXPECT_EQ(worst, 0.0);
+  EXPECT_FLOAT_EQ(hi, 1.0f);  // normalised
+  // A padded row stride gives the same map.
+  cv::Mat wide(bgr.rows, bgr.cols + 7, CV_8UC3, cv::Scalar(1, 2, 3));
+  bgr.copyTo(wide(cv::Rect(0, 0, bgr.cols, bgr.rows)));
+  const Heatmap strided = loc.heatmap(view_of(wide(cv::Rect(0, 0, bgr.cols, bgr.rows))));
+  EXPECT_EQ(strided.values, h.values);
+}
+
+TEST_F(ApiTest, BadImagesOptionsAndFilesAreReportedClearly) {
+  const Localizer loc = Localizer::load(*model_);
+  const uint8_t px[12] = {};
+  EXPECT_THROW(loc.detect(ImageView{nullptr, 2, 2, 1, 0}), std::invalid_argument);
+  EXPECT_THROW(loc.detect(ImageView{px, 0, 2, 1, 0}), std::invalid_argument);
+  EXPECT_THROW(loc.detect(ImageView{px, 2, 2, 2, 0}), std::invalid_argument);
+  EXPECT_THROW(loc.heatmap(ImageView{px, 3, 2, 3, 4}), std::invalid_argument);  // stride < row
+  Options bad;
+  bad.mode = "sparse";
+  EXPECT_THROW(Localizer::load(*model_, bad), std::invalid_argument);
+  bad = Options{};
+  bad.cls = 10;
+  EXPECT_THROW(Localizer::load(*model_, bad), std::invalid_argument);
+  bad = Options{};
+  bad.scales = {};
+  EXPECT_THROW(Localizer::load(*model_, bad), std::invalid_argument);
+  try {
+    Localizer::load(dir_->file("nope/model.pt"));
+    FAIL() << "loaded a missing model";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("nope/model.pt"), std::string::npos) << e.what();
+  }
+  test::write_bytes(dir_->file("garbage.png"), {'n', 'o', 't', ' ', 'p', 'n', 'g'});
+  const ImageResult r = loc.detect_file(dir_->file("garbage.png"));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.path, dir_->file("garbage.png"));
+  EXPECT_EQ(r.error, "cannot decode as an image (unknown format or corrupt)");
+  EXPECT_EQ(loc.detect_file(dir_->file("missing.png")).error, "no such file");
+}
+
+TEST(ImageResultJson, RoundTripsAndRejectsOtherJson) {
+  ImageResult r;
+  r.path = "a b/c.png";
+  r.width = 640;
+  r.height = 480;
+  r.detections = {{{1, 2, 3, 4}, 7, 0.5f}, {{10, 20, 30, 40}, 1, 0.96875f}};
+  EXPECT_EQ(to_json(r),
+            R"({"path":"a b/c.png","width":640,"height":480,"detections":[{"box":[1,2,3,4],)"
+            R"("label":7,"score":0.5},{"box":[10,20,30,40],"label":1,"score":0.96875}]})");
+  EXPECT_EQ(to_json(image_result_from_json(to_json(r))), to_json(r));
+  ImageResult e;
+  e.path = "x.png";
+  e.error = "empty file";
+  EXPECT_EQ(to_json(e), R"({"path":"x.png","error":"empty file"})");
+  EXPECT_EQ(image_result_from_json(to_json(e)).error, "empty file");
+  EXPECT_THROW(image_result_from_json("[1, 2]"), std::invalid_argument);
+  EXPECT_THROW(image_result_from_json(R"({"path":"x.png","width":3})"), std::invalid_argument);
+  EXPECT_THROW(image_result_from_json(R"({"path":"x.pn)"), std::invalid_argument);
+}
+
+TEST(Batch, PathListsAndShards) {
+  test::TempDir dir;
+  std::ofstream(dir.file("list.txt")) << "a.png\r\n\n  \nb c.png\nd.png";
+  EXPECT_EQ(read_path_list(dir.file("list.txt")),
+            (std::vector<std::string>{"a.png", "b c.png", "d.png"}));
+  EXPECT_THROW(read_path_list(dir.file("none.txt")), std::runtime_error);
+  const std::vector<std::string> all = {"0", "1", "2", "3", "4", "5", "6"};
+  EXPECT_EQ(shard_of(all, 0, 3), (std::vector<std::string>{"0", "3", "6"}));
+  EXPECT_EQ(shard_of(all, 2, 3), (std::vector<std::string>{"2", "5"}));
+  EXPECT_EQ(shard_of(all, 0, 1), all);
+  EXPECT_THROW(shard_of(all, 3, 3), std::invalid_argument);
+  EXPECT_THROW(shard_of(all, 0, 0), std::invalid_argument);
+}
+
+TEST_F(ApiTest, ABatchWithBrokenFilesInTheMiddleLosesOnlyThoseFiles) {
+  const Localizer loc = Localizer::load(*model_);
+  test::write_bytes(dir_->file("empty.png"), {});
+  test::write_bytes(dir_->file("cut.png"), {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0});
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < scenes_->size(); ++i) {
+    paths.push_back((*scenes_)[i].path);
+    if (i == 2) paths.push_back(dir_->file("empty.png"));
+    if (i == 4) paths.push_back(dir_->file("missing.png"));
+    if (i == 5) paths.push_back(dir_->file("cut.png"));
+  }
+  BatchOptions o;
+  o.jsonl = dir_->file("batch.jsonl");
+  std::vector<ImageResult> seen;
+  int with_image = 0;
+  const BatchSummary s = detect_batch(loc, paths, o, [&](const ImageResult& r, const ImageView* v) {
+    seen.push_back(r);
+    if (v) {
+      ++with_image;
+      EXPECT_EQ(v->width, r.width);
+      EXPECT_EQ(v->height, r.height);
+    }
+  });
+  EXPECT_EQ(s.images, static_cast<int64_t>(paths.size()));
+  EXPECT_EQ(s.failed, 3);
+  EXPECT_EQ(s.resumed, 0);
+  EXPECT_EQ(with_image, static_cast<int>(scenes_->size()));
+  ASSERT_EQ(seen.size(), paths.size());
+  std::string expected;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const ImageResult alone = loc.detect_file(paths[i]);  // the same image run by itself
+    EXPECT_EQ(to_json(seen[i]), to_json(alone)) << paths[i];
+    expected += to_json(alone) + "\n";
+  }
+  EXPECT_EQ(slurp(o.jsonl), expected);
+  EXPECT_EQ(seen[3].error, "empty file");
+  EXPECT_EQ(seen[6].error, "no such file");
+}
+
+TEST_F(ApiTest, AResumedRunEqualsAnUninterruptedOne) {
+  const Localizer loc = Localizer::load(*model_);
+  std::vector<std::string> paths;
+  for (const test::SceneFile& f : *scenes_) paths.push_back(f.path);
+  paths.push_back(dir_->file("missing.png"));
+  BatchOptions whole;
+  whole.jsonl = dir_->file("whole.jsonl");
+  detect_batch(loc, paths, whole);
+  const std::string full = slurp(whole.jsonl);
+  // A run killed after three images, in the middle of writing the fourth line.
+  std::string cut;
+  size_t pos = 0;
+  for (int line = 0; line < 3; ++line) pos = full.find('\n', pos) + 1;
+  cut = full.substr(0, pos) + full.substr(pos, 25);
+  BatchOptions again = whole;
+  again.jsonl = dir_->file("resumed.jsonl");
+  again.resume = true;
+  std::ofstream(again.jsonl, std::ios::binary) << cut;
+  int calls = 0;
+  const BatchSummary s =
+      detect_batch(loc, paths, again, [&](const ImageResult&, const ImageView*) { ++calls; });
+  EXPECT_EQ(s.resumed, 3);
+  EXPECT_EQ(s.failed, 1);
+  EXPECT_EQ(calls, static_cast<int>(paths.size()));  // resumed results are handed out too
+  EXPECT_EQ(slurp(again.jsonl), full);
+  // Resuming a finished run does nothing more.
+  EXPECT_EQ(detect_batch(loc, paths, again).resumed, static_cast<int64_t>(paths.size()));
+  EXPECT_EQ(slurp(again.jsonl), full);
+}
+
+TEST_F(ApiTest, ShardsTogetherCoverTheListOnce) {
+  const Localizer loc = Localizer::load(*model_);
+  std::vector<std::string> paths;
+  for (const test::SceneFile& f : *scenes_) paths.push_back(f.path);
+  std::map<std::string, std::string> got;
+  for (int i = 0; i < 3; ++i) {
+    BatchOptions o;
+    o.shard_index = i;
+    o.shard_count = 3;
+    detect_batch(loc, paths, o, [&](const ImageResult& r, const ImageView*) {
+      EXPECT_TRUE(got.emplace(r.path, to_json(r)).second) << r.path << " in two shards";
+    });
+  }
+  ASSERT_EQ(got.size(), paths.size());
+  for (const std::string& p : paths) EXPECT_EQ(got[p], to_json(loc.detect_file(p)));
+}
+
+TEST_F(ApiTest, TheLibraryLeavesTheProcessAsItFoundIt) {
+  test::Trained t = test::load_trained();
+  // Train mode survives a heatmap, a detection and an importance pass.
+  t.model.net->train();
+  Localizer loc = Localizer::load(*model_);
+  const Detector& d = loc.detector();
+  LeNet net = d.model.net;
+  net->train();
+  loc.detect(view_of((*scenes_)[0].scene.image));
+  EXPECT_TRUE(net->is_training());
+  // The random stream is the caller's: CAM's seeded training does not reset it.
+  at::manual_seed(123);
+  const at::Tensor expected = at::randn({4});
+  at::manual_seed(123);
+  const Dataset some = head(load_split(test::mnist_dir(), "test", 10), 300);
+  FilterImportance imp = t.importance;
+  train_cam(t.model.net, some, imp, /*epochs=*/1);
+  EXPECT_TRUE(at::equal(at::randn({4}), expected));
+  EXPECT_TRUE(t.model.net->is_training());
+  // OpenCV's log level is restored after a file that would make it talk.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_INFO);
+  EXPECT_THROW(load_bgr(dir_->file("garbage.png")), ImageError);
+  EXPECT_EQ(cv::utils::logging::getLogLevel(), cv::utils::logging::LOG_LEVEL_INFO);
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_WARNING);
+}
+
+TEST_F(ApiTest, TheExampleProgramPrintsWhatTheLibraryReturns) {
+  const Localizer loc = Localizer::load(*model_);
+  const test::SceneFile& f = (*scenes_)[1];
+  const std::string out = dir_->file("example.txt");
+  const std::string cmd =
+      std::string(ADGAP_EXAMPLE) + " " + *model_ + " " + f.path + " > " + out + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(out);
+  const ImageResult r = loc.detect_file(f.path);
+  ASSERT_FALSE(r.detections.empty());
+  std::istringstream lines(slurp(out));
+  std::string first;
+  std::getline(lines, first);
+  EXPECT_EQ(first, to_json(r));
+  int digits = 0;
+  for (std::string l; std::getline(lines, l);) ++digits;
+  EXPECT_EQ(digits, static_cast<int>(r.detections.size()));
+  // A file it cannot read: exit 1 and the reason.
+  const std::string bad = std::string(ADGAP_EXAMPLE) + " " + *model_ + " " +
+                          dir_->file("missing.png") + " > " + out + " 2>&1";
+  const int bad_status = std::system(bad.c_str());
+  EXPECT_EQ(WEXITSTATUS(bad_status), 1);
+  EXPECT_NE(slurp(out).find("missing.png: no such file"), std::string::npos) << slurp(out);
+}
+
+}  // namespace
+}  // namespace adgap
