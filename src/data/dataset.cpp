@@ -17,7 +17,7 @@ std::string find_idx_file(const std::string& dir, const std::string& split,
     if (std::filesystem::is_regular_file(p)) return p;
   }
   throw IdxError(base + ": not found (nor " + base +
-                 ".gz); run scripts/fetch_mnist.sh or pass --data DIR");
+                 ".gz): no IDX dataset there (scripts/fetch_mnist.sh fetches MNIST)");
 }
 
 Dataset load_split(const std::string& dir, const std::string& split, int64_t num_classes) {

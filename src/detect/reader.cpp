@@ -15,6 +15,13 @@ TrainConfig ReaderConfig::default_reader_training() {
   return t;
 }
 
+Options reader_mining_options() {
+  Options o;
+  o.mode = "pooled";
+  o.reader = "none";
+  return o;
+}
+
 LeNet load_reader(const std::string& path, int64_t model_classes) {
   LoadedModel r = load_model(path);
   if (r.meta.num_classes != model_classes + 1) {

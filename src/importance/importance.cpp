@@ -166,7 +166,7 @@ FilterImportance load_importance(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     throw std::runtime_error(path +
-                             ": filter weights not found (they are measured from the trained model: filter importance)");
+                             ": filter-importance file not found");
   }
   std::stringstream ss;
   ss << in.rdbuf();

@@ -23,6 +23,18 @@ std::vector<uint8_t> read_prefix(const std::string& path, size_t n) {
   return b;
 }
 
+// Silences OpenCV's log for a scope and restores the level it had.
+class QuietOpenCv {
+ public:
+  QuietOpenCv() : before_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {}
+  ~QuietOpenCv() { cv::utils::logging::setLogLevel(before_); }
+  QuietOpenCv(const QuietOpenCv&) = delete;
+  QuietOpenCv& operator=(const QuietOpenCv&) = delete;
+
+ private:
+  cv::utils::logging::LogLevel before_;
+};
+
 }  // namespace
 
 cv::Size declared_size(const std::string& path) {
@@ -63,14 +75,12 @@ cv::Mat load_bgr(const std::string& path) {
   }
   // OpenCV prints its own multi-line warnings for undecodable files; we report once. Its log
   // level is the process's: it is restored right after decoding.
-  const cv::utils::logging::LogLevel before =
-      cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  const QuietOpenCv quiet;
   cv::Mat img;
   try {
     img = cv::imread(path, cv::IMREAD_COLOR);
   } catch (const cv::Exception&) {
   }
-  cv::utils::logging::setLogLevel(before);
   if (img.empty())
     throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
   return img;

@@ -77,7 +77,7 @@ void save_model(const std::string& path, LeNet& net, const ModelMeta& meta) {
 
 LoadedModel load_model(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) {
-    throw std::runtime_error(path + ": model file not found (train one with `adgap train`)");
+    throw std::runtime_error(path + ": model file not found");
   }
   torch::serialize::InputArchive ar;
   try {

@@ -144,4 +144,30 @@ std::string map_modes_markdown(const std::vector<ModeResult>& rows) {
   return md;
 }
 
+nlohmann::json scene_eval_json(const std::vector<ModeResult>& rows,
+                               const std::vector<Scene>& scenes, const SceneEvalInfo& info) {
+  nlohmann::json j = {{"scenes", scenes.size()},           {"first_seed", info.first_seed},
+                      {"digit_height", info.digit_height}, {"model", info.model},
+                      {"polarity", info.polarity},         {"threshold", info.threshold},
+                      {"min_score", info.min_score},       {"modes", nlohmann::json::object()}};
+  for (const ModeResult& r : rows) j["modes"][to_string(r.mode)] = r.counts.to_json();
+  return j;
+}
+
+std::string scene_eval_markdown(const std::vector<ModeResult>& rows,
+                                const std::vector<Scene>& scenes, const SceneEvalInfo& info) {
+  int64_t truths = 0;
+  for (const Scene& s : scenes) truths += static_cast<int64_t>(s.digits.size());
+  const int64_t n = static_cast<int64_t>(scenes.size());
+  char caption[320];
+  std::snprintf(caption, sizeof caption,
+                "\n%lld scenes (seeds %lld..%lld) holding %lld digits %d-%d px high; IoU >= "
+                "0.5, min score %.2f, polarity %s, threshold %s (k %.2g).\n",
+                static_cast<long long>(n), static_cast<long long>(info.first_seed),
+                static_cast<long long>(info.first_seed + n - 1), static_cast<long long>(truths),
+                info.digit_height.at(0), info.digit_height.at(1), info.min_score,
+                info.polarity.c_str(), info.threshold.c_str(), info.k);
+  return map_modes_markdown(rows) + caption;
+}
+
 }  // namespace adgap

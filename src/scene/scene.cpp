@@ -3,10 +3,14 @@
 #include <ATen/ATen.h>
 #include <opencv2/imgproc.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <random>
 #include <stdexcept>
 
+#include "adgap/io/atomic_file.h"
 #include "adgap/io/image.h"
+#include "adgap/io/png.h"
 
 namespace adgap {
 
@@ -153,6 +157,24 @@ Scene make_scene(const Dataset& digits, const std::vector<cv::Mat>& backgrounds,
   }
   img.convertTo(s.image, CV_8UC3);  // rounds and saturates to 0..255
   return s;
+}
+
+void export_scenes(const std::string& dir, const Dataset& digits,
+                   const std::vector<cv::Mat>& backgrounds, uint64_t first_seed, int64_t count,
+                   const SceneConfig& cfg) {
+  nlohmann::json truth = nlohmann::json::array();
+  for (int64_t i = 0; i < count; ++i) {
+    const uint64_t seed = first_seed + static_cast<uint64_t>(i);
+    const Scene s = make_scene(digits, backgrounds, seed, cfg);
+    const std::string name = "scene-" + std::to_string(seed) + ".png";
+    write_png_atomic(dir + "/" + name, s.image);
+    nlohmann::json d = nlohmann::json::array();
+    for (const DigitTruth& t : s.digits) {
+      d.push_back({{"box", {t.box.x, t.box.y, t.box.width, t.box.height}}, {"label", t.label}});
+    }
+    truth.push_back({{"path", name}, {"seed", seed}, {"digits", d}});
+  }
+  atomic_write_text(dir + "/truth.json", truth.dump(1) + "\n");
 }
 
 }  // namespace adgap

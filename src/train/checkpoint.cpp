@@ -63,7 +63,7 @@ void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch
   if (state.at("config") != p.config) {
     throw std::runtime_error(path + ": was written with different settings " +
                              state.at("config").dump() + " than this run " + p.config.dump() +
-                             "; use another --out or drop --resume");
+                             "; resuming it would mix two runs (start in another directory, or afresh)");
   }
 }
 

@@ -97,10 +97,7 @@ int cmd_demo(int argc, char** argv) {
               << std::endl;
     rc.train.out_dir = reader_dir;
     rc.train.progress = false;
-    Options mining;
-    mining.mode = "pooled";  // as `adgap train-reader` mines by default
-    mining.reader = "none";
-    const Detector miner = make_detector(model_file, mining);
+    const Detector miner = make_detector(model_file, reader_mining_options());
     train_reader([&](const cv::Mat& g) { return miner.map(g); }, data.train, miner.cfg, rc,
                  &std::cerr, write_training_report);
   }

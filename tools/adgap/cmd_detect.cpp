@@ -49,7 +49,8 @@ int cmd_detect(int argc, char** argv) {
             "1 other error (model or weights missing, output not writable).");
   o.add_to(args, /*detection=*/true);
   args.text("json", &json_path, "FILE",
-            "all results as one JSON document (default: <out>/detections.json)");
+            "all results as one JSON document (default: <out>/detections.json, with --shard I/N\n"
+            "<out>/detections.I-of-N.json)");
   args.text("jsonl", &jsonl_path, "FILE",
             "one JSON object per image, written and flushed as each image finishes");
   args.text("list", &list_file, "FILE", "more image paths, one per line ('-': standard input)");
@@ -67,7 +68,13 @@ int cmd_detect(int argc, char** argv) {
     images.insert(images.end(), more.begin(), more.end());
   }
   if (images.empty()) throw UsageError("no IMAGE given (on the command line or with --list)");
-  if (json_path.empty()) json_path = o.out + "/detections.json";
+  if (json_path.empty()) {  // one file per shard, so that array jobs do not overwrite each other
+    json_path =
+        o.out + "/detections" +
+        (shard_count > 1 ? "." + std::to_string(shard_index) + "-of-" + std::to_string(shard_count)
+                         : "") +
+        ".json";
+  }
 
   const Localizer loc = o.load();
   if (!loc.reader_path().empty() && !quiet) std::cout << "reader: " << loc.reader_path() << "\n";

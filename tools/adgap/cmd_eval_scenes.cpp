@@ -62,27 +62,13 @@ int cmd_eval_scenes(int argc, char** argv) {
         write_png_atomic(o.out + "/" + name + "-" + to_string(m) + "-" + std::to_string(i) + ".png",
                          draw_detections(scenes[i].image, dets));
       });
-  nlohmann::json results = {{"scenes", count},
-                            {"first_seed", first_seed},
-                            {"digit_height", {min_h, max_h}},
-                            {"model", o.model},
-                            {"polarity", o.lib.polarity},
-                            {"threshold", o.lib.threshold},
-                            {"min_score", o.lib.min_score},
-                            {"modes", nlohmann::json::object()}};
-  for (const ModeResult& r : rows) results["modes"][to_string(r.mode)] = r.counts.to_json();
-  int64_t truths = 0;
-  for (const Scene& s : scenes) truths += static_cast<int64_t>(s.digits.size());
-  char caption[320];
-  std::snprintf(caption, sizeof caption,
-                "\n%lld scenes (seeds %lld..%lld) holding %lld digits %lld-%lld px high; IoU >= "
-                "0.5, min score %.2f, polarity %s, threshold %s (k %.2g).\n",
-                static_cast<long long>(count), static_cast<long long>(first_seed),
-                static_cast<long long>(first_seed + count - 1), static_cast<long long>(truths),
-                static_cast<long long>(min_h), static_cast<long long>(max_h), o.lib.min_score,
-                o.lib.polarity.c_str(), o.lib.threshold.c_str(), o.lib.k);
-  const std::string md = map_modes_markdown(rows) + caption;
-  atomic_write_text(o.out + "/" + name + ".json", results.dump(2) + "\n");
+  const SceneEvalInfo info{
+      o.model,        first_seed,      {sc.min_digit_height, sc.max_digit_height},
+      o.lib.polarity, o.lib.threshold, o.lib.k,
+      o.lib.min_score};
+  const std::string md = scene_eval_markdown(rows, scenes, info);
+  atomic_write_text(o.out + "/" + name + ".json",
+                    scene_eval_json(rows, scenes, info).dump(2) + "\n");
   atomic_write_text(o.out + "/" + name + ".md", md);
   std::cout << md << "wrote " << o.out << "/" << name << ".{json,md}\n";
   return 0;

@@ -2,8 +2,6 @@
 #include <iostream>
 
 #include "adgap/data/dataset.h"
-#include "adgap/io/atomic_file.h"
-#include "adgap/io/png.h"
 #include "adgap/scene/scene.h"
 #include "args.h"
 #include "commands.h"
@@ -29,21 +27,8 @@ int cmd_scenes(int argc, char** argv) {
     throw UsageError("--kind: '" + kind + "' is neither 'benchmark' nor 'simple'");
   }
   const SceneConfig cfg = kind == "benchmark" ? benchmark_scene_config() : SceneConfig{};
-  const Dataset digits = load_split(data_dir, "test");
-  const std::vector<cv::Mat> bgs = load_backgrounds(default_background_paths());
-  nlohmann::json truth = nlohmann::json::array();
-  for (int64_t i = 0; i < count; ++i) {
-    const uint64_t seed = static_cast<uint64_t>(first_seed + i);
-    const Scene s = make_scene(digits, bgs, seed, cfg);
-    const std::string name = "scene-" + std::to_string(seed) + ".png";
-    write_png_atomic(out + "/" + name, s.image);
-    nlohmann::json d = nlohmann::json::array();
-    for (const DigitTruth& t : s.digits) {
-      d.push_back({{"box", {t.box.x, t.box.y, t.box.width, t.box.height}}, {"label", t.label}});
-    }
-    truth.push_back({{"path", name}, {"seed", seed}, {"digits", d}});
-  }
-  atomic_write_text(out + "/truth.json", truth.dump(1) + "\n");
+  export_scenes(out, load_split(data_dir, "test"), load_backgrounds(default_background_paths()),
+                static_cast<uint64_t>(first_seed), count, cfg);
   std::cout << "wrote " << count << " scenes and truth.json to " << out << "\n";
   return 0;
 }

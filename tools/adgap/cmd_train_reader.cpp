@@ -13,8 +13,7 @@ namespace adgap::cli {
 
 int cmd_train_reader(int argc, char** argv) {
   MapOptions o;
-  o.lib.mode = "pooled";  // the mode the benchmarked reader was mined with
-  o.lib.reader = "none";  // mining looks at the candidates, not at an earlier reader
+  o.lib = reader_mining_options();
   ReaderConfig rc;
   std::string data_dir = kDefaultDataDir, out_dir;
   int64_t seed = 0;

@@ -50,10 +50,11 @@ Localizer MapOptions::load() {
   lib.merge_gap = static_cast<int>(merge_gap_);
   lib.min_size = static_cast<int>(min_size_);
   lib.scales.clear();
-  for (const std::string& item : split_list(scales_)) {
+  std::stringstream list(scales_);
+  for (std::string item; std::getline(list, item, ',');) {
     char* end = nullptr;
     const double v = std::strtod(item.c_str(), &end);
-    if (*end || !(v > 0.05 && v <= 4)) {
+    if (item.empty() || *end || !(v > 0.05 && v <= 4)) {
       throw UsageError("--scales: '" + item + "' is not a scale in (0.05, 4]");
     }
     lib.scales.push_back(v);

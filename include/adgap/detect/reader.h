@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "adgap/adgap.h"
 #include "adgap/detect/detect.h"
 #include "adgap/scene/scene.h"
 #include "adgap/train/trainer.h"
@@ -27,6 +28,10 @@ struct ReaderConfig {
   // The paper's recipe with 8 epochs, chosen on the benchmark's tune split with 6000 scenes.
   static TrainConfig default_reader_training();
 };
+
+// The detector settings the reader is mined with: pooled maps (as the benchmarked reader was),
+// no reader of its own (mining keeps every candidate); the rest as Options' defaults.
+Options reader_mining_options();
 
 // A gray image's [0, 1] map, as the detector computes it.
 using MapFunction = std::function<cv::Mat(const cv::Mat&)>;

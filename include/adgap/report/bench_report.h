@@ -33,6 +33,19 @@ std::string write_loc_bench(const std::string& dir, const std::string& name,
 // "| mode | precision | recall | F1 | reading accuracy | label accuracy |" rows.
 std::string map_modes_markdown(const std::vector<ModeResult>& rows);
 
+// What the scene evaluation's caption and JSON say about its setup.
+struct SceneEvalInfo {
+  std::string model;
+  int64_t first_seed = 0;
+  std::vector<int> digit_height;  // {min, max} px
+  std::string polarity, threshold;
+  double k = 0, min_score = 0;
+};
+nlohmann::json scene_eval_json(const std::vector<ModeResult>& rows,
+                               const std::vector<Scene>& scenes, const SceneEvalInfo& info);
+std::string scene_eval_markdown(const std::vector<ModeResult>& rows,
+                                const std::vector<Scene>& scenes, const SceneEvalInfo& info);
+
 // "1,0.5,0.25"
 std::string join_scales(const std::vector<double>& scales);
 

@@ -59,4 +59,11 @@ std::vector<std::string> training_background_paths();
 Scene make_scene(const Dataset& digits, const std::vector<cv::Mat>& backgrounds, uint64_t seed,
                  const SceneConfig& cfg);
 
+// Scenes first_seed, first_seed + 1, ... as files: <dir>/scene-<seed>.png and their ground
+// truth in <dir>/truth.json, [{"path", "seed", "digits": [{"box": [x, y, w, h], "label"}]}]
+// (paths relative to dir); each file written atomically.
+void export_scenes(const std::string& dir, const Dataset& digits,
+                   const std::vector<cv::Mat>& backgrounds, uint64_t first_seed, int64_t count,
+                   const SceneConfig& cfg);
+
 }  // namespace adgap
