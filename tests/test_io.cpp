@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "adgap/io/atomic_file.h"
 #include "adgap/report/csv.h"
 #include "adgap/report/plot.h"
+#include "adgap/util/progress.h"
 #include "fixtures.h"
 
 namespace adgap {
@@ -67,6 +69,28 @@ TEST(LossCurve, RendersAPngAndRejectsAnEmptyCurve) {
   EXPECT_GT(cv::countNonZero(blueish), 100);
   EXPECT_THROW(plot_loss_curve(dir.file("e.png"), LossCurve{}), std::runtime_error);
   EXPECT_FALSE(std::filesystem::exists(dir.file("e.png")));
+}
+
+TEST(Progress, OffATerminalWritesRareLinesAndAlwaysTheLast) {
+  std::ostringstream log;  // not a terminal
+  Progress p(&log, 1000, "images");
+  for (int i = 1; i <= 999; ++i) p.update(i, "0 failed");
+  EXPECT_EQ(log.str(), "");  // well under Progress::kQuietSeconds: nothing yet
+  p.update(1000, "2 failed");
+  p.finish();
+  const std::string text = log.str();
+  EXPECT_EQ(text.rfind("images  1000/1000  ", 0), 0u) << text;
+  EXPECT_NE(text.find("/s  2 failed\n"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1);
+  std::ostringstream none;
+  Progress off(&none, 10, "x", /*enabled=*/false);
+  off.update(10);
+  Progress quiet_end(&none, 10, "x", /*enabled=*/true, /*report_end=*/false);
+  quiet_end.update(10);
+  EXPECT_EQ(none.str(), "");
+  EXPECT_EQ(Progress::duration_text(42.4), "42 s");
+  EXPECT_EQ(Progress::duration_text(200), "3 min 20 s");
+  EXPECT_EQ(Progress::duration_text(7260), "2 h 1 min");
 }
 
 }  // namespace
