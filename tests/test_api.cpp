@@ -92,6 +92,7 @@ TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {
     a.path = from_file.path;
     a.width = bgr.cols;
     a.height = bgr.rows;
+    a.numbers = read_numbers(a.detections);
     EXPECT_EQ(to_json(a), to_json(from_file));
     std::vector<Detection> dets;
     for (const Digit& d : from_bgr) {
@@ -164,18 +165,37 @@ TEST(ImageResultJson, RoundTripsAndRejectsOtherJson) {
   r.width = 640;
   r.height = 480;
   r.detections = {{{1, 2, 3, 4}, 7, 0.5f}, {{10, 20, 30, 40}, 1, 0.96875f}};
+  r.numbers = {{{1, 2, 39, 58}, "71", {0, 1}, 0.484375f}};
   EXPECT_EQ(to_json(r),
             R"({"path":"a b/c.png","width":640,"height":480,"detections":[{"box":[1,2,3,4],)"
-            R"("label":7,"score":0.5},{"box":[10,20,30,40],"label":1,"score":0.96875}]})");
+            R"("label":7,"score":0.5},{"box":[10,20,30,40],"label":1,"score":0.96875}],)"
+            R"("numbers":[{"box":[1,2,39,58],"text":"71","digits":[0,1],"score":0.484375}]})");
   EXPECT_EQ(to_json(image_result_from_json(to_json(r))), to_json(r));
   ImageResult e;
   e.path = "x.png";
   e.error = "empty file";
   EXPECT_EQ(to_json(e), R"({"path":"x.png","error":"empty file"})");
   EXPECT_EQ(image_result_from_json(to_json(e)).error, "empty file");
+  // A line written before numbers existed still reads.
+  EXPECT_EQ(
+      image_result_from_json(R"({"path":"p","width":1,"height":1,"detections":[]})").numbers.size(),
+      0u);
   EXPECT_THROW(image_result_from_json("[1, 2]"), std::invalid_argument);
   EXPECT_THROW(image_result_from_json(R"({"path":"x.png","width":3})"), std::invalid_argument);
   EXPECT_THROW(image_result_from_json(R"({"path":"x.pn)"), std::invalid_argument);
+}
+
+TEST(Numbers, ReadNumbersGroupsDigitsOfOneLine) {
+  const std::vector<Digit> digits = {
+      {{40, 10, 18, 30}, 5, 0.5f}, {{10, 11, 18, 30}, 2, 1.0f}, {{10, 80, 18, 30}, 9, 0.5f}};
+  const std::vector<Number> n = read_numbers(digits);
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_EQ(n[0].text, "25");
+  EXPECT_EQ(n[0].digits, (std::vector<int>{1, 0}));
+  EXPECT_EQ(n[0].box.x, 10);
+  EXPECT_EQ(n[0].box.width, 48);
+  EXPECT_FLOAT_EQ(n[0].score, 0.5f);
+  EXPECT_EQ(n[1].text, "9");
 }
 
 TEST(Batch, PathListsAndShards) {

@@ -81,17 +81,30 @@ struct Digit {
   float score = 0;  // its probability
 };
 
+// Digits that stand side by side on one line, read left to right as one number. A digit with no
+// neighbour is a number of one digit.
+struct Number {
+  Box box;                  // union of its digits' boxes
+  std::string text;         // e.g. "2024"
+  std::vector<int> digits;  // indices into the detections, left to right
+  float score = 0;          // product of its digits' probabilities
+};
+
+// The numbers `digits` form, ordered by top edge, then left edge.
+std::vector<Number> read_numbers(const std::vector<Digit>& digits);
+
 // One image's result, as one entry of `adgap detect`'s JSON (README, "The CLI").
 struct ImageResult {
   std::string path;
   int width = 0, height = 0;
   std::vector<Digit> detections;
-  std::string error;  // non-empty when the image could not be processed (one line)
+  std::vector<Number> numbers;  // read_numbers(detections)
+  std::string error;            // non-empty when the image could not be processed (one line)
   bool ok() const { return error.empty(); }
 };
 
-// {"path", "width", "height", "detections": [{"box": [x, y, w, h], "label", "score"}]}, or
-// {"path", "error"}; compact, one line.
+// {"path", "width", "height", "detections": [{"box": [x, y, w, h], "label", "score"}],
+// "numbers": [{"box", "text", "digits", "score"}]}, or {"path", "error"}; compact, one line.
 std::string to_json(const ImageResult& r);
 // The inverse, for reading back JSONL output; throws std::invalid_argument on anything else.
 ImageResult image_result_from_json(const std::string& line);

@@ -6,6 +6,7 @@
 
 #include "adgap/adgap.h"
 #include "adgap/detect/detector.h"
+#include "adgap/detect/numbers.h"
 #include "adgap/io/image.h"
 #include "adgap/util/threads.h"
 
@@ -92,6 +93,14 @@ std::string to_json(const ImageResult& r) {
                     {"score", d.score}});
   }
   j["detections"] = dets;
+  nlohmann::ordered_json nums = nlohmann::ordered_json::array();
+  for (const Number& n : r.numbers) {
+    nums.push_back({{"box", {n.box.x, n.box.y, n.box.width, n.box.height}},
+                    {"text", n.text},
+                    {"digits", n.digits},
+                    {"score", n.score}});
+  }
+  j["numbers"] = nums;
   return j.dump();
 }
 
@@ -114,10 +123,30 @@ ImageResult image_result_from_json(const std::string& line) {
            d.at("label").get<int>(),
            d.at("score").get<float>()});
     }
+    for (const auto& n : j.value("numbers", nlohmann::json::array())) {  // absent before numbers
+      const auto& b = n.at("box");
+      r.numbers.push_back(
+          {{b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()},
+           n.at("text").get<std::string>(),
+           n.at("digits").get<std::vector<int>>(),
+           n.at("score").get<float>()});
+    }
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("not an image result (") + e.what() + ")");
   }
   return r;
+}
+
+std::vector<Number> read_numbers(const std::vector<Digit>& digits) {
+  std::vector<Detection> dets;
+  for (const Digit& d : digits) {
+    dets.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
+  }
+  std::vector<Number> out;
+  for (const NumberGroup& g : group_numbers(dets)) {
+    out.push_back({{g.box.x, g.box.y, g.box.width, g.box.height}, g.text, g.digits, g.score});
+  }
+  return out;
 }
 
 void set_num_threads(int n) {

@@ -127,13 +127,16 @@ cv::Rect unscale_box(const cv::Rect& b, double scale) {
 
 std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
                                          const std::function<cv::Mat(const cv::Mat&)>& map_of,
-                                         const DetectConfig& cfg,
-                                         const std::vector<double>& scales) {
+                                         const DetectConfig& cfg, const std::vector<double>& scales,
+                                         std::vector<cv::Rect>* candidates) {
   std::vector<Detection> all;
   for (double s : scales) {
     cv::Mat g;
     if (!pyramid_level(gray, s, g)) continue;
     const DetectOutput d = detect_in_map(net, g, map_of(g), cfg);
+    if (candidates) {
+      for (const cv::Rect& c : d.candidates) candidates->push_back(unscale_box(c, s));
+    }
     for (Detection det : d.detections) {
       det.box = unscale_box(det.box, s) & cv::Rect(0, 0, gray.cols, gray.rows);
       all.push_back(det);
@@ -151,7 +154,6 @@ std::vector<Candidate> extract_candidates(const cv::Mat& gray, const cv::Mat& h0
   for (const cv::Rect& r : group_hotspots(mask, cfg.merge_gap)) {
     if (r.width < cfg.min_size && r.height < cfg.min_size) continue;
     if (r.width > cfg.max_fraction * gray.cols || r.height > cfg.max_fraction * gray.rows) continue;
-    if (out) out->candidates.push_back(r);
     // Crop with a margin, strokes made bright, normalised like an MNIST digit.
     const int m = static_cast<int>(std::lround(cfg.margin * std::max(r.width, r.height)));
     const cv::Rect crop = cv::Rect(r.x - m, r.y - m, r.width + 2 * m, r.height + 2 * m) & image;
@@ -164,6 +166,7 @@ std::vector<Candidate> extract_candidates(const cv::Mat& gray, const cv::Mat& h0
     cv::Rect ink;
     if (!mnist_normalize(patch, pol == Polarity::kDarkOnLight, c.digit, &ink)) continue;
     c.box = cv::Rect(crop.x + ink.x, crop.y + ink.y, ink.width, ink.height);
+    if (out) out->candidates.push_back(c.box);
     cands.push_back(c);
   }
   if (out) {
@@ -218,11 +221,14 @@ double iou(const cv::Rect& a, const cv::Rect& b) {
 
 std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray,
                                         const std::function<cv::Mat(const cv::Mat&)>& map_of,
-                                        const DetectConfig& cfg,
-                                        const std::vector<double>& scales) {
-  if (scales.size() == 1 && scales[0] == 1.0)
-    return detect_in_map(net, gray, map_of(gray), cfg).detections;
-  return detect_multiscale(net, gray, map_of, cfg, scales);
+                                        const DetectConfig& cfg, const std::vector<double>& scales,
+                                        std::vector<cv::Rect>* candidates) {
+  if (scales.size() == 1 && scales[0] == 1.0) {
+    DetectOutput d = detect_in_map(net, gray, map_of(gray), cfg);
+    if (candidates) candidates->insert(candidates->end(), d.candidates.begin(), d.candidates.end());
+    return d.detections;
+  }
+  return detect_multiscale(net, gray, map_of, cfg, scales, candidates);
 }
 
 }  // namespace adgap

@@ -44,6 +44,7 @@ ImageResult detect_image_file(const Detector& d, const std::string& path, cv::Ma
     r.width = bgr.cols;
     r.height = bgr.rows;
     r.detections = to_digits(d.detect(to_gray(bgr)));
+    r.numbers = read_numbers(r.detections);
     if (bgr_out) *bgr_out = bgr;
   } catch (const std::exception& e) {  // this image is lost, not the batch
     r = ImageResult{};
@@ -130,10 +131,11 @@ cv::Mat Detector::map(const cv::Mat& gray, const HeatmapConfig& h) const {
 
 std::vector<Detection> Detector::detect(const cv::Mat& gray) const { return detect(gray, cfg); }
 
-std::vector<Detection> Detector::detect(const cv::Mat& gray, const DetectConfig& c) const {
+std::vector<Detection> Detector::detect(const cv::Mat& gray, const DetectConfig& c,
+                                        std::vector<cv::Rect>* candidates) const {
   LeNet net = model.net;
   return detect_at_scales(
-      net, gray, [&](const cv::Mat& g) { return map(g, c.heatmap); }, c, scales);
+      net, gray, [&](const cv::Mat& g) { return map(g, c.heatmap); }, c, scales, candidates);
 }
 
 }  // namespace adgap

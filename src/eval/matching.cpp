@@ -55,6 +55,16 @@ MatchCounts match_detections(const std::vector<Detection>& dets,
   return c;
 }
 
+int64_t covered_truths(const std::vector<cv::Rect>& boxes, const std::vector<DigitTruth>& truths,
+                       double min_iou) {
+  int64_t n = 0;
+  for (const DigitTruth& t : truths) {
+    n += std::any_of(boxes.begin(), boxes.end(),
+                     [&](const cv::Rect& b) { return iou(b, t.box) >= min_iou; });
+  }
+  return n;
+}
+
 MatchCounts evaluate_on_scenes(
     const std::vector<Scene>& scenes, const SceneDetector& detect,
     const std::function<void(size_t, const std::vector<Detection>&)>& each) {

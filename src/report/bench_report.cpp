@@ -24,15 +24,16 @@ LocBenchSettings settings_of(const Detector& det, const std::string& real_file) 
 
 std::string loc_bench_markdown(const LocBenchResult& r, const LocBenchSettings& s) {
   std::string md =
-      "| method | pointing game | PxAP | MaxBoxAccV2 | precision | recall | F1 | reading accuracy "
-      "| tuned k |\n"
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+      "| method | pointing game | PxAP | MaxBoxAccV2 | candidate recall | precision | recall | F1 "
+      "| reading accuracy | tuned k |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const LocBenchRow& row : r.rows) {
     char line[256];
-    std::snprintf(
-        line, sizeof line, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f |\n",
-        row.method.c_str(), row.pointing_game(), row.pxap.value(), row.boxacc.value(),
-        row.det.precision(), row.det.recall(), row.det.f1(), row.det.reading_accuracy(), row.k);
+    std::snprintf(line, sizeof line,
+                  "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f |\n",
+                  row.method.c_str(), row.pointing_game(), row.pxap.value(), row.boxacc.value(),
+                  row.candidate_recall(), row.det.precision(), row.det.recall(), row.det.f1(),
+                  row.det.reading_accuracy(), row.k);
     md += line;
   }
   int64_t truths = 0, empty = 0;
@@ -58,12 +59,13 @@ std::string loc_bench_markdown(const LocBenchResult& r, const LocBenchSettings& 
     md += "\nHand-annotated photos (" + s.real_file + ", " + std::to_string(r.real_photos) +
           " photo(s), " + std::to_string(r.rows.empty() ? 0 : r.rows[0].real.truths) +
           " digits), same tuned thresholds:\n\n"
-          "| method | precision | recall | F1 | reading accuracy |\n|---|---:|---:|---:|---:|\n";
+          "| method | candidate recall | precision | recall | F1 | reading accuracy |\n"
+          "|---|---:|---:|---:|---:|---:|\n";
     for (const LocBenchRow& row : r.rows) {
       char line[160];
-      std::snprintf(line, sizeof line, "| %s | %.3f | %.3f | %.3f | %.3f |\n", row.method.c_str(),
-                    row.real.precision(), row.real.recall(), row.real.f1(),
-                    row.real.reading_accuracy());
+      std::snprintf(line, sizeof line, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+                    row.method.c_str(), row.real_candidate_recall(), row.real.precision(),
+                    row.real.recall(), row.real.f1(), row.real.reading_accuracy());
       md += line;
     }
   }
@@ -90,6 +92,8 @@ nlohmann::json loc_bench_json(const LocBenchResult& r, const LocBenchSettings& s
                             {"pxap", row.pxap.value()},
                             {"maxboxacc_v2", row.boxacc.value()},
                             {"tuned_k", row.k},
+                            {"candidate_recall", row.candidate_recall()},
+                            {"real_candidate_recall", row.real_candidate_recall()},
                             {"detection", row.det.to_json()},
                             {"real_photos", row.real.to_json()}});
   }

@@ -101,6 +101,8 @@ int cmd_detect(int argc, char** argv) {
         if (quiet || !image) return;
         std::cout << r.path << ": " << r.detections.size() << " digits:";
         for (const Digit& d : r.detections) std::cout << " " << d.label;
+        std::cout << "; numbers:";
+        for (const Number& n : r.numbers) std::cout << " " << n.text;
         std::cout << "\n";
       });
   atomic_write_text(json_path, doc.dump(2) + "\n");

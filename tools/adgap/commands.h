@@ -18,6 +18,7 @@ int cmd_heatmap(int argc, char** argv);
 int cmd_detect(int argc, char** argv);
 int cmd_eval_scenes(int argc, char** argv);
 int cmd_scenes(int argc, char** argv);
+int cmd_read_cells(int argc, char** argv);
 int cmd_bench_loc(int argc, char** argv);
 int cmd_train_reader(int argc, char** argv);
 

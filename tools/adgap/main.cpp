@@ -22,6 +22,7 @@ constexpr const char* kUsage =
     "  detect  find and read the digits in images, JSON and overlays\n"
     "  eval-scenes  detection and reading measured on generated scenes, per map mode\n"
     "  scenes       generated scenes as PNG files with their ground truth\n"
+    "  read-cells   reader accuracy on a grid of digit cells (opencv-doc's digits.png)\n"
     "  bench-loc    every localisation method on the generated benchmark, tuned on a held-out "
     "split\n"
     "  train-reader the reader: digits plus a 'not a digit' class, from mined detector crops\n"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     if (cmd == "detect") return cmd_detect(argc, argv);
     if (cmd == "eval-scenes") return cmd_eval_scenes(argc, argv);
     if (cmd == "scenes") return cmd_scenes(argc, argv);
+    if (cmd == "read-cells") return cmd_read_cells(argc, argv);
     if (cmd == "bench-loc") return cmd_bench_loc(argc, argv);
     if (cmd == "train-reader") return cmd_train_reader(argc, argv);
     std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;

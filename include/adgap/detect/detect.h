@@ -42,7 +42,7 @@ struct DetectOutput {
   cv::Mat heatmap;                    // CV_32F in [0, 1], input size
   double threshold = 0;               // value the mask was cut at
   cv::Mat mask;                       // CV_8U 0/255
-  std::vector<cv::Rect> candidates;   // grouped hotspot boxes before classification
+  std::vector<cv::Rect> candidates;   // boxes of the candidates classified (on their strokes)
   std::vector<Detection> detections;  // kept, sorted by top edge, then left edge
 };
 
@@ -67,10 +67,11 @@ DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
 // Detection on an image pyramid, for digits far from MNIST's ~20 px: the image is resized by
 // each scale (skipping sizes under 28 px), `map_of` gives each level's map, and the boxes,
 // mapped back to input pixels, are merged by non_max_suppression.
+// `candidates`, when given, receives every level's candidate boxes in input pixels.
 std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
                                          const std::function<cv::Mat(const cv::Mat&)>& map_of,
-                                         const DetectConfig& cfg,
-                                         const std::vector<double>& scales);
+                                         const DetectConfig& cfg, const std::vector<double>& scales,
+                                         std::vector<cv::Rect>* candidates = nullptr);
 
 // One pyramid level: `gray` resized by `scale` into `level` (area interpolation shrinking);
 // false when the level would be under 28 px on a side.
@@ -82,7 +83,8 @@ cv::Rect unscale_box(const cv::Rect& box, double scale);
 // sorted by position); a pyramid runs detect_multiscale (merged, by descending score).
 std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray,
                                         const std::function<cv::Mat(const cv::Mat&)>& map_of,
-                                        const DetectConfig& cfg, const std::vector<double>& scales);
+                                        const DetectConfig& cfg, const std::vector<double>& scales,
+                                        std::vector<cv::Rect>* candidates = nullptr);
 
 // Intersection over union of two boxes (0 when both are empty).
 double iou(const cv::Rect& a, const cv::Rect& b);

@@ -46,8 +46,14 @@ struct LocBenchRow {
   int64_t pointing_hits = 0, pointing_total = 0;
   PxAP pxap;
   MaxBoxAccV2 boxacc;
-  MatchCounts det;   // on the evaluation scenes
-  MatchCounts real;  // on the hand-annotated photos
+  MatchCounts det;           // on the evaluation scenes
+  int64_t cand_covered = 0;  // their digits with a candidate at IoU >= 0.5 (before the reader)
+  MatchCounts real;          // on the hand-annotated photos
+  int64_t real_cand_covered = 0;
+  double candidate_recall() const { return det.truths ? double(cand_covered) / det.truths : 0; }
+  double real_candidate_recall() const {
+    return real.truths ? double(real_cand_covered) / real.truths : 0;
+  }
   double pointing_game() const {
     return double(pointing_hits) / std::max<int64_t>(1, pointing_total);
   }

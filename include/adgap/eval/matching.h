@@ -39,6 +39,11 @@ struct MatchCounts {
 MatchCounts match_detections(const std::vector<Detection>& dets,
                              const std::vector<DigitTruth>& truths, double min_iou = 0.5);
 
+// How many of `truths` some box of `boxes` overlaps at IoU >= min_iou (candidate recall's
+// numerator).
+int64_t covered_truths(const std::vector<cv::Rect>& boxes, const std::vector<DigitTruth>& truths,
+                       double min_iou = 0.5);
+
 // A detector under evaluation: an 8-bit gray image in, detections out.
 using SceneDetector = std::function<std::vector<Detection>(const cv::Mat& gray)>;
 

@@ -53,13 +53,16 @@ class LeNetImpl : public torch::nn::Module {
 TORCH_MODULE(LeNet);
 
 // Switches a network to eval mode for a scope and restores the mode it had, so that a library
-// call leaves the caller's network as it found it.
+// call leaves the caller's network as it found it. A network already in eval mode (as loaded
+// models are) is not written to at all.
 class EvalModeGuard {
  public:
   explicit EvalModeGuard(LeNet& net) : net_(net), was_training_(net->is_training()) {
-    net_->eval();
+    if (was_training_) net_->eval();
   }
-  ~EvalModeGuard() { net_->train(was_training_); }
+  ~EvalModeGuard() {
+    if (was_training_) net_->train();
+  }
   EvalModeGuard(const EvalModeGuard&) = delete;
   EvalModeGuard& operator=(const EvalModeGuard&) = delete;
 

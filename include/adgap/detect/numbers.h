@@ -1,0 +1,33 @@
+// Numbers from digits: detections that stand side by side on one line (similar heights,
+// overlapping vertically, small gaps) are read together, left to right, as one number. A
+// digit with no neighbour is a number of one digit.
+#pragma once
+
+#include <opencv2/core/types.hpp>
+
+#include <string>
+#include <vector>
+
+#include "adgap/detect/detect.h"
+
+namespace adgap {
+
+struct NumberConfig {
+  double max_gap = 0.8;           // gap between neighbours, in units of the taller one's height
+  double max_overlap = 0.35;      // horizontal overlap allowed, fraction of the narrower width
+  double min_height_ratio = 0.6;  // smaller height / larger height
+  double min_v_overlap = 0.5;     // vertical overlap, fraction of the smaller height
+};
+
+struct NumberGroup {
+  cv::Rect box;             // union of its digits' boxes
+  std::string text;         // labels left to right, e.g. "2024"
+  std::vector<int> digits;  // indices into the detections, left to right
+  float score = 0;          // product of the digits' scores
+};
+
+// Groups `dets` into numbers, ordered by top edge, then left edge.
+std::vector<NumberGroup> group_numbers(const std::vector<Detection>& dets,
+                                       const NumberConfig& cfg = {});
+
+}  // namespace adgap
