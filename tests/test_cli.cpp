@@ -38,7 +38,7 @@ size_t lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n')
 TEST(Cli, HelpExitsZeroForEveryCommand) {
   for (const char* c : {"--help", "train --help", "eval --help", "demo --help", "weights --help",
                         "heatmap --help", "detect --help", "eval-scenes --help", "bench-loc --help",
-                        "train-reader --help", "scenes --help"}) {
+                        "train-reader --help", "scenes --help", "read-cells --help"}) {
     const CliRun r = run_cli(c);
     EXPECT_EQ(r.code, 0) << c << ": " << r.out;
     EXPECT_NE(r.out.find("usage: adgap"), std::string::npos) << c;

@@ -105,7 +105,7 @@ Scene make_scene(const Dataset& digits, const std::vector<cv::Mat>& backgrounds,
   cv::Mat img = background(backgrounds, rng, cfg);
   const double span = 255.0 * (1.0 - contrast);
   const double base = s.dark_on_light ? 255.0 - span : 0.0;
-  img = img * (span / 255.0) + base;
+  img.convertTo(img, -1, span / 255.0, base);  // every channel (as `img * a + base` did)
   const double ink =
       s.dark_on_light ? base - 255.0 * contrast * 0.9 : span + 255.0 * contrast * 0.9;
 
@@ -145,7 +145,9 @@ Scene make_scene(const Dataset& digits, const std::vector<cv::Mat>& backgrounds,
   // Composite: img = img * (1 - alpha) + ink * alpha, per channel.
   cv::Mat alpha3;
   cv::merge(std::vector<cv::Mat>{alpha_all, alpha_all, alpha_all}, alpha3);
-  img = img.mul(cv::Scalar::all(1.0) - alpha3) + alpha3 * ink;
+  cv::Mat keep;  // 1 - alpha, computed as OpenCV's Scalar - Mat expression did (no warning)
+  alpha3.convertTo(keep, -1, -1.0, 1.0);
+  img = img.mul(keep) + alpha3 * ink;
   const double blur = rng.uniform(0.0, cfg.max_blur);
   if (blur > 0.3) cv::GaussianBlur(img, img, cv::Size(0, 0), blur);
   const double noise = rng.uniform(0.0, cfg.max_noise);
