@@ -49,8 +49,8 @@ int cmd_detect(int argc, char** argv) {
             "1 other error (model or weights missing, output not writable).");
   o.add_to(args, /*detection=*/true);
   args.text("json", &json_path, "FILE",
-            "all results as one JSON document (default: <out>/detections.json, with --shard I/N\n"
-            "<out>/detections.I-of-N.json)");
+            "all results as one JSON document (default: <out>/detections.json; with --shard "
+            "I/N: <out>/detections.I-of-N.json)");
   args.text("jsonl", &jsonl_path, "FILE",
             "one JSON object per image, written and flushed as each image finishes");
   args.text("list", &list_file, "FILE", "more image paths, one per line ('-': standard input)");
