@@ -281,6 +281,50 @@ TEST_F(ApiTest, AResumedRunEqualsAnUninterruptedOne) {
   EXPECT_EQ(slurp(again.jsonl), full);
 }
 
+TEST_F(ApiTest, WorkersGiveTheSameResultsInTheSameOrder) {
+  const Localizer loc = Localizer::load(*model_);
+  test::write_bytes(dir_->file("junk.png"), {'x'});
+  std::vector<std::string> paths;
+  for (const test::SceneFile& f : *scenes_) {
+    paths.push_back(f.path);
+    paths.push_back(f.path);  // twice: duplicates keep their places
+  }
+  paths.insert(paths.begin() + 3, dir_->file("junk.png"));
+  paths.push_back(dir_->file("missing.png"));
+  BatchOptions one;
+  one.jsonl = dir_->file("w1.jsonl");
+  detect_batch(loc, paths, one);
+  for (int workers : {2, 3}) {
+    BatchOptions many = one;
+    many.jsonl = dir_->file("w" + std::to_string(workers) + ".jsonl");
+    many.workers = workers;
+    std::vector<std::string> order;
+    int images = 0;
+    const BatchSummary s =
+        detect_batch(loc, paths, many, [&](const ImageResult& r, const ImageView* v) {
+          order.push_back(r.path);
+          images += v != nullptr;
+        });
+    EXPECT_EQ(order, paths) << workers;
+    EXPECT_EQ(images, static_cast<int>(2 * scenes_->size()));
+    EXPECT_EQ(s.failed, 2);
+    EXPECT_EQ(slurp(many.jsonl), slurp(one.jsonl)) << workers << " workers";
+  }
+  // Resumed with workers: the same file again.
+  const std::string full = slurp(one.jsonl);
+  const size_t cut = full.find('\n', full.find('\n') + 1) + 1;  // two lines kept
+  BatchOptions again = one;
+  again.jsonl = dir_->file("w-resumed.jsonl");
+  again.resume = true;
+  again.workers = 2;
+  std::ofstream(again.jsonl, std::ios::binary) << full.substr(0, cut);
+  EXPECT_EQ(detect_batch(loc, paths, again).resumed, 2);
+  EXPECT_EQ(slurp(again.jsonl), full);
+  BatchOptions none = one;
+  none.workers = 0;
+  EXPECT_THROW(detect_batch(loc, paths, none), std::invalid_argument);
+}
+
 TEST_F(ApiTest, ShardsTogetherCoverTheListOnce) {
   const Localizer loc = Localizer::load(*model_);
   std::vector<std::string> paths;

@@ -20,6 +20,8 @@ struct BatchOptions {
   int shard_index = 0;          // process the paths at positions p with p % shard_count ==
   int shard_count = 1;          //   shard_index (0 <= shard_index < shard_count)
   std::ostream* log = nullptr;  // progress: images done, per second, failed, time left
+  int workers = 1;  // images processed at once, each on its own thread; results stay in list
+                    //   order. With set_num_threads(1), one worker per core is fastest.
 };
 
 struct BatchSummary {

@@ -3,11 +3,15 @@
 #include <opencv2/core/mat.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "adgap/detect/detector.h"
 #include "adgap/io/atomic_file.h"
@@ -61,10 +65,98 @@ std::vector<ImageResult> read_jsonl(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// One processed image: its result and its decoded picture (empty when it failed).
+struct Done {
+  ImageResult result;
+  cv::Mat bgr;
+};
+
+// Processes `paths` on `workers` threads and hands the results to `emit` on the calling
+// thread, in list order. Workers run at most kAhead images beyond the last one handed out, so
+// the decoded pictures waiting in memory stay few.
+void process_in_order(const Detector& det, const std::vector<std::string>& paths, int workers,
+                      const std::function<void(Done&)>& emit) {
+  if (workers <= 1 || paths.size() <= 1) {
+    for (const std::string& p : paths) {
+      Done d;
+      d.result = detect_image_file(det, p, &d.bgr);
+      emit(d);
+    }
+    return;
+  }
+  const size_t ahead = 4 * static_cast<size_t>(workers);
+  std::vector<std::unique_ptr<Done>> slots(paths.size());
+  std::mutex m;
+  std::condition_variable cv;
+  size_t next = 0, emitted = 0;
+  bool stop = false;
+  std::exception_ptr failure;
+  auto work = [&] {
+    for (;;) {
+      size_t k;
+      {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return stop || next >= paths.size() || next < emitted + ahead; });
+        if (stop || next >= paths.size()) return;
+        k = next++;
+      }
+      auto d = std::make_unique<Done>();
+      try {
+        d->result = detect_image_file(det, paths[k], &d->bgr);
+      } catch (...) {  // not an image's problem (out of memory, ...): stop the batch
+        std::lock_guard<std::mutex> lock(m);
+        if (!failure) failure = std::current_exception();
+        stop = true;
+        cv.notify_all();
+        return;
+      }
+      std::lock_guard<std::mutex> lock(m);
+      slots[k] = std::move(d);
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+  auto join = [&] {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      stop = true;
+    }
+    cv.notify_all();
+    for (std::thread& t : pool) t.join();
+  };
+  try {
+    for (size_t k = 0; k < paths.size(); ++k) {
+      std::unique_ptr<Done> d;
+      {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return slots[k] != nullptr || failure; });
+        if (failure) break;
+        d = std::move(slots[k]);
+        emitted = k + 1;
+      }
+      cv.notify_all();
+      emit(*d);
+    }
+  } catch (...) {
+    join();
+    throw;
+  }
+  join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
 BatchSummary detect_batch(const Localizer& loc, const std::vector<std::string>& paths,
                           const BatchOptions& o, const BatchCallback& each) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<std::string> todo = shard_of(paths, o.shard_index, o.shard_count);
+  if (o.workers < 1) {
+    throw std::invalid_argument("workers " + std::to_string(o.workers) + " is not >= 1");
+  }
   BatchSummary s;
   s.images = static_cast<int64_t>(todo.size());
 
@@ -84,32 +176,33 @@ BatchSummary detect_batch(const Localizer& loc, const std::vector<std::string>& 
     out.open(o.jsonl, std::ios::app | std::ios::binary);
     if (!out) throw std::runtime_error(o.jsonl + ": cannot open for writing");
   }
-  std::map<std::string, size_t> used;  // per path, resumed results handed out so far
-  int64_t to_process = 0;
+  // Each list entry is either resumed (a result from the file) or to be processed.
+  std::vector<const ImageResult*> resumed(todo.size(), nullptr);
+  std::vector<std::string> work;
   {
-    std::map<std::string, size_t> avail;
-    for (const auto& [p, v] : done) avail[p] = v.size();
-    for (const std::string& p : todo) {
-      if (avail[p] > 0) {
-        --avail[p];
+    std::map<std::string, size_t> used;  // per path, resumed results handed out so far
+    for (size_t k = 0; k < todo.size(); ++k) {
+      auto it = done.find(todo[k]);
+      if (it != done.end() && used[todo[k]] < it->second.size()) {
+        resumed[k] = &it->second[used[todo[k]]++];
       } else {
-        ++to_process;
+        work.push_back(todo[k]);
       }
     }
   }
-  Progress progress(o.log, to_process, "images");
+  Progress progress(o.log, static_cast<int64_t>(work.size()), "images");
   int64_t processed = 0, failed_now = 0;
-  for (const std::string& path : todo) {
-    auto it = done.find(path);
-    if (it != done.end() && used[path] < it->second.size()) {
-      const ImageResult& r = it->second[used[path]++];
+  size_t k = 0;  // list position of the next result to hand out
+  auto hand_out_resumed = [&] {
+    for (; k < todo.size() && resumed[k]; ++k) {
       ++s.resumed;
-      s.failed += !r.ok();
-      if (each) each(r, nullptr);
-      continue;
+      s.failed += !resumed[k]->ok();
+      if (each) each(*resumed[k], nullptr);
     }
-    cv::Mat bgr;
-    const ImageResult r = detect_image_file(loc.detector(), path, &bgr);
+  };
+  hand_out_resumed();
+  process_in_order(loc.detector(), work, o.workers, [&](Done& d) {
+    const ImageResult& r = d.result;
     if (out.is_open()) {
       out << to_json(r) << "\n" << std::flush;
       if (!out) throw std::runtime_error(o.jsonl + ": write failed (disk full?)");
@@ -121,14 +214,16 @@ BatchSummary detect_batch(const Localizer& loc, const std::vector<std::string>& 
     }
     if (each) {
       if (r.ok()) {
-        const ImageView view{bgr.data, bgr.cols, bgr.rows, bgr.channels(), bgr.step[0]};
+        const ImageView view{d.bgr.data, d.bgr.cols, d.bgr.rows, d.bgr.channels(), d.bgr.step[0]};
         each(r, &view);
       } else {
         each(r, nullptr);
       }
     }
     progress.update(processed, std::to_string(failed_now) + " failed");
-  }
+    ++k;  // this image's position
+    hand_out_resumed();
+  });
   progress.finish();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <vector>
 
 namespace adgap {
@@ -23,16 +24,26 @@ std::vector<uint8_t> read_prefix(const std::string& path, size_t n) {
   return b;
 }
 
-// Silences OpenCV's log for a scope and restores the level it had.
+// Silences OpenCV's log for a scope and restores the level it had. Decoding may run on several
+// threads at once: the first one in silences, the last one out restores.
 class QuietOpenCv {
  public:
-  QuietOpenCv() : before_(cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT)) {}
-  ~QuietOpenCv() { cv::utils::logging::setLogLevel(before_); }
+  QuietOpenCv() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (depth_++ == 0)
+      before_ = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  }
+  ~QuietOpenCv() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--depth_ == 0) cv::utils::logging::setLogLevel(before_);
+  }
   QuietOpenCv(const QuietOpenCv&) = delete;
   QuietOpenCv& operator=(const QuietOpenCv&) = delete;
 
  private:
-  cv::utils::logging::LogLevel before_;
+  static inline std::mutex mutex_;
+  static inline int depth_ = 0;
+  static inline cv::utils::logging::LogLevel before_ = cv::utils::logging::LOG_LEVEL_WARNING;
 };
 
 }  // namespace
