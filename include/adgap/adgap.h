@@ -14,7 +14,8 @@
 // std::invalid_argument. detect_file() never throws for an image it cannot read: it returns an
 // ImageResult whose `error` says why.
 //
-// Threads: a Localizer is not synchronised: give each thread that detects its own. The
+// Threads: heatmap(), detect() and detect_file() may be called on one Localizer from several
+// threads at once (detect_batch's workers do): they only read the loaded network. The
 // computation inside one call uses set_num_threads() threads.
 #pragma once
 
