@@ -94,11 +94,7 @@ TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {
     a.height = bgr.rows;
     a.numbers = read_numbers(a.detections);
     EXPECT_EQ(to_json(a), to_json(from_file));
-    std::vector<Detection> dets;
-    for (const Digit& d : from_bgr) {
-      dets.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
-    }
-    total += match_detections(dets, f.scene.digits);
+    total += match_detections(to_detections(from_bgr), f.scene.digits);
   }
   // The 1-epoch test model on these 8 scenes (one scale, pooled maps, as the detection test of
   // test_detect.cpp, which measures 0.87 recall on 30 scenes): at least 3 in 4 found and read.

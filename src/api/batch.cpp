@@ -74,7 +74,7 @@ struct Done {
 };
 
 // Processes `paths` on `workers` threads and hands the results to `emit` on the calling
-// thread, in list order. Workers run at most kAhead images beyond the last one handed out, so
+// thread, in list order. Workers run at most `ahead` images beyond the last one handed out, so
 // the decoded pictures waiting in memory stay few.
 void process_in_order(const Detector& det, const std::vector<std::string>& paths, int workers,
                       const std::function<void(Done&)>& emit) {
@@ -89,7 +89,7 @@ void process_in_order(const Detector& det, const std::vector<std::string>& paths
   const size_t ahead = 4 * static_cast<size_t>(workers);
   std::vector<std::unique_ptr<Done>> slots(paths.size());
   std::mutex m;
-  std::condition_variable cv;
+  std::condition_variable ready;
   size_t next = 0, emitted = 0;
   bool stop = false;
   std::exception_ptr failure;
@@ -98,7 +98,7 @@ void process_in_order(const Detector& det, const std::vector<std::string>& paths
       size_t k;
       {
         std::unique_lock<std::mutex> lock(m);
-        cv.wait(lock, [&] { return stop || next >= paths.size() || next < emitted + ahead; });
+        ready.wait(lock, [&] { return stop || next >= paths.size() || next < emitted + ahead; });
         if (stop || next >= paths.size()) return;
         k = next++;
       }
@@ -109,12 +109,12 @@ void process_in_order(const Detector& det, const std::vector<std::string>& paths
         std::lock_guard<std::mutex> lock(m);
         if (!failure) failure = std::current_exception();
         stop = true;
-        cv.notify_all();
+        ready.notify_all();
         return;
       }
       std::lock_guard<std::mutex> lock(m);
       slots[k] = std::move(d);
-      cv.notify_all();
+      ready.notify_all();
     }
   };
   std::vector<std::thread> pool;
@@ -124,7 +124,7 @@ void process_in_order(const Detector& det, const std::vector<std::string>& paths
       std::lock_guard<std::mutex> lock(m);
       stop = true;
     }
-    cv.notify_all();
+    ready.notify_all();
     for (std::thread& t : pool) t.join();
   };
   try {
@@ -132,12 +132,12 @@ void process_in_order(const Detector& det, const std::vector<std::string>& paths
       std::unique_ptr<Done> d;
       {
         std::unique_lock<std::mutex> lock(m);
-        cv.wait(lock, [&] { return slots[k] != nullptr || failure; });
+        ready.wait(lock, [&] { return slots[k] != nullptr || failure; });
         if (failure) break;
         d = std::move(slots[k]);
         emitted = k + 1;
       }
-      cv.notify_all();
+      ready.notify_all();
       emit(*d);
     }
   } catch (...) {

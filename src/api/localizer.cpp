@@ -107,6 +107,9 @@ std::string to_json(const ImageResult& r) {
 ImageResult image_result_from_json(const std::string& line) {
   const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw std::invalid_argument("not a JSON object");
+  auto box_of = [](const nlohmann::json& b) -> Box {
+    return {b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()};
+  };
   ImageResult r;
   try {
     r.path = j.at("path").get<std::string>();
@@ -117,19 +120,12 @@ ImageResult image_result_from_json(const std::string& line) {
     r.width = j.at("width").get<int>();
     r.height = j.at("height").get<int>();
     for (const auto& d : j.at("detections")) {
-      const auto& b = d.at("box");
       r.detections.push_back(
-          {{b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()},
-           d.at("label").get<int>(),
-           d.at("score").get<float>()});
+          {box_of(d.at("box")), d.at("label").get<int>(), d.at("score").get<float>()});
     }
     for (const auto& n : j.value("numbers", nlohmann::json::array())) {  // absent before numbers
-      const auto& b = n.at("box");
-      r.numbers.push_back(
-          {{b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()},
-           n.at("text").get<std::string>(),
-           n.at("digits").get<std::vector<int>>(),
-           n.at("score").get<float>()});
+      r.numbers.push_back({box_of(n.at("box")), n.at("text").get<std::string>(),
+                           n.at("digits").get<std::vector<int>>(), n.at("score").get<float>()});
     }
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("not an image result (") + e.what() + ")");
@@ -138,12 +134,8 @@ ImageResult image_result_from_json(const std::string& line) {
 }
 
 std::vector<Number> read_numbers(const std::vector<Digit>& digits) {
-  std::vector<Detection> dets;
-  for (const Digit& d : digits) {
-    dets.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
-  }
   std::vector<Number> out;
-  for (const NumberGroup& g : group_numbers(dets)) {
+  for (const NumberGroup& g : group_numbers(to_detections(digits))) {
     out.push_back({{g.box.x, g.box.y, g.box.width, g.box.height}, g.text, g.digits, g.score});
   }
   return out;

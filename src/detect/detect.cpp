@@ -125,8 +125,7 @@ cv::Rect unscale_box(const cv::Rect& b, double scale) {
           static_cast<int>(std::lround(b.height / scale))};
 }
 
-std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
-                                         const std::function<cv::Mat(const cv::Mat&)>& map_of,
+std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                          const DetectConfig& cfg, const std::vector<double>& scales,
                                          std::vector<cv::Rect>* candidates) {
   std::vector<Detection> all;
@@ -219,8 +218,7 @@ double iou(const cv::Rect& a, const cv::Rect& b) {
   return uni > 0 ? inter / uni : 0.0;
 }
 
-std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray,
-                                        const std::function<cv::Mat(const cv::Mat&)>& map_of,
+std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                         const DetectConfig& cfg, const std::vector<double>& scales,
                                         std::vector<cv::Rect>* candidates) {
   if (scales.size() == 1 && scales[0] == 1.0) {

@@ -36,6 +36,15 @@ std::vector<Digit> to_digits(const std::vector<Detection>& dets) {
   return out;
 }
 
+std::vector<Detection> to_detections(const std::vector<Digit>& digits) {
+  std::vector<Detection> out;
+  out.reserve(digits.size());
+  for (const Digit& d : digits) {
+    out.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
+  }
+  return out;
+}
+
 ImageResult detect_image_file(const Detector& d, const std::string& path, cv::Mat* bgr_out) {
   ImageResult r;
   r.path = path;

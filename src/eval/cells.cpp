@@ -30,7 +30,6 @@ CellReading read_cell_grid(const Detector& det, const cv::Mat& gray, const CellG
   for (int row = 0; row < rows; ++row) {
     const int truth = row / cfg.rows_per_class;
     std::vector<at::Tensor> crops;
-    std::vector<int> cell_of;
     for (int col = 0; col < cols; ++col) {
       ++r.cells;
       cv::Mat d28;
@@ -40,7 +39,6 @@ CellReading read_cell_grid(const Detector& det, const cv::Mat& gray, const CellG
         continue;
       }
       crops.push_back(at::from_blob(d28.data, {1, 28, 28}, at::kFloat).clone());
-      cell_of.push_back(col);
     }
     if (crops.empty()) continue;
     const at::Tensor logp = reader->forward(at::stack(crops));  // (K, C[+1])

@@ -26,14 +26,6 @@ std::pair<int, int> parse_shard(const std::string& s) {
   return {i, n};
 }
 
-std::vector<Detection> to_detections(const std::vector<Digit>& digits) {
-  std::vector<Detection> out;
-  for (const Digit& d : digits) {
-    out.push_back({{d.box.x, d.box.y, d.box.width, d.box.height}, d.label, d.score});
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_detect(int argc, char** argv) {

@@ -14,6 +14,9 @@
 
 namespace adgap {
 
+// A gray image's [0, 1] map (CV_32F, its size), as the detector computes it.
+using MapFunction = std::function<cv::Mat(const cv::Mat&)>;
+
 struct Detection {
   cv::Rect box;     // input pixel coordinates
   int label = -1;   // predicted class
@@ -68,8 +71,7 @@ DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
 // each scale (skipping sizes under 28 px), `map_of` gives each level's map, and the boxes,
 // mapped back to input pixels, are merged by non_max_suppression.
 // `candidates`, when given, receives every level's candidate boxes in input pixels.
-std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray,
-                                         const std::function<cv::Mat(const cv::Mat&)>& map_of,
+std::vector<Detection> detect_multiscale(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                          const DetectConfig& cfg, const std::vector<double>& scales,
                                          std::vector<cv::Rect>* candidates = nullptr);
 
@@ -81,8 +83,7 @@ cv::Rect unscale_box(const cv::Rect& box, double scale);
 
 // Detection at `scales`: a single scale of 1 thresholds `map_of(gray)` once (detect_in_map,
 // sorted by position); a pyramid runs detect_multiscale (merged, by descending score).
-std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray,
-                                        const std::function<cv::Mat(const cv::Mat&)>& map_of,
+std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                         const DetectConfig& cfg, const std::vector<double>& scales,
                                         std::vector<cv::Rect>* candidates = nullptr);
 

@@ -39,8 +39,9 @@ struct Detector {
                                 std::vector<cv::Rect>* candidates = nullptr) const;
 };
 
-// Detections in the public API's form.
+// Detections in the public API's form, and back.
 std::vector<Digit> to_digits(const std::vector<Detection>& dets);
+std::vector<Detection> to_detections(const std::vector<Digit>& digits);
 
 // Reads, decodes and detects one image file. A file that cannot be read or decoded, or whose
 // detection fails, gives a result with `error` set (one line, without the path). The decoded

@@ -21,7 +21,7 @@ namespace adgap {
 struct ReaderConfig {
   int64_t scenes = 6000;                          // training scenes to mine
   uint64_t first_seed = 5000000;                  // disjoint from the tune and evaluation splits
-  std::vector<double> scales = {1, 0.5, 0.25};    // pyramid used when mining
+  std::vector<double> scales = Options{}.scales;  // pyramid used when mining: detection's
   double k = 1.5;                                 // mining threshold mean + k std (more candidates)
   TrainConfig train = default_reader_training();  // the reader's own training settings
 
@@ -32,9 +32,6 @@ struct ReaderConfig {
 // The detector settings the reader is mined with: pooled maps (as the benchmarked reader was),
 // no reader of its own (mining keeps every candidate); the rest as Options' defaults.
 Options reader_mining_options();
-
-// A gray image's [0, 1] map, as the detector computes it.
-using MapFunction = std::function<cv::Mat(const cv::Mat&)>;
 
 // Loads the reader at `path` for a model of `model_classes` classes (it must have one more);
 // throws std::runtime_error naming the file otherwise.
