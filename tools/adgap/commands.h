@@ -17,6 +17,7 @@ int cmd_weights(int argc, char** argv);
 int cmd_heatmap(int argc, char** argv);
 int cmd_detect(int argc, char** argv);
 int cmd_eval_scenes(int argc, char** argv);
+int cmd_eval_v2(int argc, char** argv);
 int cmd_scenes(int argc, char** argv);
 int cmd_read_cells(int argc, char** argv);
 int cmd_bench_loc(int argc, char** argv);

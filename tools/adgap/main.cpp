@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "  heatmap AdGAP heatmaps (paper Eq. 2) of images of any size, overlays and masks\n"
     "  detect  find and read the digits in images, JSON and overlays\n"
     "  eval-scenes  detection and reading measured on generated scenes, per map mode\n"
+    "  eval-v2      the detector on benchmark v2's scenes, recall per condition\n"
     "  scenes       generated scenes as PNG files with their ground truth\n"
     "  read-cells   reader accuracy on a grid of digit cells (opencv-doc's digits.png)\n"
     "  bench-loc    every localisation method on the generated benchmark, tuned on a held-out "
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
     if (cmd == "heatmap") return cmd_heatmap(argc, argv);
     if (cmd == "detect") return cmd_detect(argc, argv);
     if (cmd == "eval-scenes") return cmd_eval_scenes(argc, argv);
+    if (cmd == "eval-v2") return cmd_eval_v2(argc, argv);
     if (cmd == "scenes") return cmd_scenes(argc, argv);
     if (cmd == "read-cells") return cmd_read_cells(argc, argv);
     if (cmd == "bench-loc") return cmd_bench_loc(argc, argv);
