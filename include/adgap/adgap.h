@@ -48,6 +48,11 @@ struct Options {
   double k = 3.0;
   double level = 0.5;  // the fixed threshold's level on the [0, 1] map
   // Candidates and reading.
+  // Candidates: map (the map's hotspots, MNIST-style crops: the paper's chain) | regions
+  // (hotspots joined with stroke regions, crops read with their surroundings by a reader
+  // trained so: adgap train-reader, the demo's) | auto (regions when the reader was trained
+  // on them, else map).
+  std::string proposals = "auto";
   double min_score = 0.8;                       // minimum probability to keep a detection
   int merge_gap = 3;                            // px: hotspot fragments closer than this merge
   int min_size = 8;                             // px: smaller candidates are dropped

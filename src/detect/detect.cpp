@@ -4,7 +4,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
+
+#include "adgap/model/lenet.h"
 
 namespace adgap {
 
@@ -218,9 +221,84 @@ double iou(const cv::Rect& a, const cv::Rect& b) {
   return uni > 0 ? inter / uni : 0.0;
 }
 
+std::vector<Proposal> all_proposals(const cv::Mat& gray, const MapFunction& map_of,
+                                    const DetectConfig& cfg, const std::vector<double>& scales) {
+  std::vector<Proposal> out;
+  for (double s : cfg.map_proposals ? scales : std::vector<double>{}) {
+    cv::Mat g;
+    if (!pyramid_level(gray, s, g)) continue;
+    for (const Candidate& c : extract_candidates(g, map_of(g), cfg)) {
+      const cv::Rect box = unscale_box(c.box, s) & cv::Rect(0, 0, gray.cols, gray.rows);
+      if (box.area() > 0) out.push_back({box, darker_than_surroundings(gray, box)});
+    }
+  }
+  if (!cfg.region_proposals) return out;
+  std::vector<Proposal> regions = region_proposals(gray, cfg.regions);
+  // A hotspot box that a region already gives is dropped.
+  const size_t from_map = out.size();
+  for (Proposal& r : regions) {
+    bool dup = false;
+    for (size_t i = 0; i < from_map && !dup; ++i) {
+      dup = out[i].dark_on_light == r.dark_on_light && iou(out[i].box, r.box) > cfg.regions.same_box;
+    }
+    if (!dup) out.push_back(r);
+  }
+  return out;
+}
+
+at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops) {
+  constexpr int64_t kBatch = 2048;
+  const int64_t n = static_cast<int64_t>(crops.size());
+  at::NoGradGuard no_grad;
+  const EvalModeGuard eval_mode(reader);
+  std::vector<at::Tensor> parts;
+  for (int64_t b = 0; b < n; b += kBatch) {
+    const int64_t m = std::min(kBatch, n - b);
+    at::Tensor x = at::empty({m, 1, kSide, kSide});
+    float* dst = x.data_ptr<float>();
+    for (int64_t i = 0; i < m; ++i) {
+      std::memcpy(dst + i * kSide * kSide, crops[static_cast<size_t>(b + i)].ptr<float>(),
+                  sizeof(float) * kSide * kSide);
+    }
+    parts.push_back(reader->forward(x).exp());
+  }
+  return parts.empty() ? at::empty({0, 0}) : at::cat(parts);
+}
+
+std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
+                                      const DetectConfig& cfg, const std::vector<double>& scales,
+                                      std::vector<cv::Rect>* candidates) {
+  std::vector<cv::Rect> boxes;
+  std::vector<cv::Mat> crops;
+  for (const Proposal& p : all_proposals(gray, map_of, cfg, scales)) {
+    cv::Mat c;
+    if (!context_normalize(gray, p.box, p.dark_on_light, c)) continue;
+    boxes.push_back(p.box);
+    crops.push_back(c);
+  }
+  if (candidates) candidates->insert(candidates->end(), boxes.begin(), boxes.end());
+  if (crops.empty()) return {};
+  const bool own_reader = !cfg.reader.is_empty();
+  LeNet reader = own_reader ? cfg.reader : net;
+  const int64_t reject = own_reader ? reader->options().num_classes - 1 : -1;
+  const at::Tensor prob = read_crops(reader, crops);
+  const auto [best, label] = prob.max(1);
+  const float* bp = best.data_ptr<float>();
+  const int64_t* lp = label.data_ptr<int64_t>();
+  std::vector<Detection> dets;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    if (bp[i] < cfg.min_score || lp[i] == reject) continue;
+    dets.push_back({boxes[i], static_cast<int>(lp[i]), bp[i]});
+  }
+  return non_max_suppression(dets, 0.3);
+}
+
 std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                         const DetectConfig& cfg, const std::vector<double>& scales,
                                         std::vector<cv::Rect>* candidates) {
+  if (cfg.proposals == ProposalKind::kRegions) {
+    return detect_regions(net, gray, map_of, cfg, scales, candidates);
+  }
   if (scales.size() == 1 && scales[0] == 1.0) {
     DetectOutput d = detect_in_map(net, gray, map_of(gray), cfg);
     if (candidates) candidates->insert(candidates->end(), d.candidates.begin(), d.candidates.end());

@@ -84,6 +84,11 @@ Detector make_detector(const std::string& model_path, const Options& o) {
     throw std::invalid_argument("border '" + o.border + "' is neither 'replicate' nor 'zero'");
   }
   c.heatmap.border = o.border == "zero" ? Border::kZero : Border::kReplicate;
+  if (o.proposals != "auto" && o.proposals != "map" && o.proposals != "regions") {
+    throw std::invalid_argument("proposals '" + o.proposals +
+                                "' is not one of auto, map, regions");
+  }
+  c.proposals = o.proposals == "regions" ? ProposalKind::kRegions : ProposalKind::kMap;
   check_range("tile", o.tile, 0, 1 << 20);
   c.heatmap.tile = o.tile;
   check_range("k", o.k, -10, 10);
@@ -124,8 +129,13 @@ Detector make_detector(const std::string& model_path, const Options& o) {
     reader = reader_beside(model_path);
   }
   if (!reader.empty() && reader != "none") {
-    c.reader = load_reader(reader, classes);
+    const LoadedModel r = load_reader(reader, classes);
+    c.reader = r.net;
     d.reader_path = reader;
+    // auto: region proposals when the reader was trained on them.
+    if (o.proposals == "auto" && r.meta.dataset == kRegionReaderData) {
+      c.proposals = ProposalKind::kRegions;
+    }
   }
   return d;
 }

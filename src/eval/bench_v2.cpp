@@ -183,4 +183,95 @@ std::string conditions_markdown(const V2Counts& c) {
   return md;
 }
 
+V2Output detect_v2(const Detector& det, const cv::Mat& gray) {
+  V2Output out;
+  out.detections = det.detect(gray, det.cfg, &out.candidates);
+  return out;
+}
+
+namespace {
+
+void log_counts(std::ostream* log, const std::string& what, const V2Counts& c) {
+  if (!log) return;
+  char line[400];
+  std::snprintf(line, sizeof line,
+                "%-28s %4lld scenes %5lld digits  cand.recall %.3f  P %.3f R %.3f F1 %.3f "
+                "read %.3f reading F1 %.3f  numbers exact %.3f",
+                what.c_str(), static_cast<long long>(c.scenes), static_cast<long long>(c.det.truths),
+                c.candidate_recall(), c.det.precision(), c.det.recall(), c.det.f1(),
+                c.det.reading_accuracy(), c.det.reading_f1(), c.numbers_exact_rate());
+  *log << line << std::endl;
+}
+
+std::vector<Detection> without_ignored(const std::vector<Detection>& dets,
+                                       const std::vector<cv::Rect>& ignore) {
+  std::vector<Detection> kept;
+  for (const Detection& d : dets) {
+    const cv::Point c(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
+    if (std::none_of(ignore.begin(), ignore.end(), [&](const cv::Rect& r) { return r.contains(c); })) {
+      kept.push_back(d);
+    }
+  }
+  return kept;
+}
+
+}  // namespace
+
+BenchV2Result run_bench_v2(const Detector& det, const Dataset& digits,
+                           const std::vector<RealPhoto>& real, const BenchV2Config& cfg,
+                           std::ostream* log) {
+  BenchV2Result r;
+  r.config = cfg;
+  const SceneSplit split = cfg.on_tune ? SceneSplit::kTune : SceneSplit::kEval;
+  const auto detect = [&](const Detector& d) {
+    return [&d](const cv::Mat& gray) { return detect_v2(d, gray); };
+  };
+  {
+    const SceneGeneratorV2 gen(digits, split);
+    const std::vector<SceneV2> scenes = gen.make_range(0, cfg.eval_count);
+    r.eval = evaluate_v2(scenes, detect(det));
+    log_counts(log, "detector", r.eval);
+    const std::vector<SceneV2> first(
+        scenes.begin(), scenes.begin() + std::min<int64_t>(cfg.methods_count, cfg.eval_count));
+    for (Method m : cfg.methods) {
+      Detector d = det;
+      d.method = m;
+      BenchV2Result::MethodRow row;
+      row.method = to_string(m);
+      d.cfg.region_proposals = false;
+      row.hotspots = evaluate_v2(first, detect(d));
+      log_counts(log, row.method + " hotspots", row.hotspots);
+      d.cfg.region_proposals = true;
+      row.with_regions = evaluate_v2(first, detect(d));
+      log_counts(log, row.method + " hotspots+regions", row.with_regions);
+      r.methods.push_back(row);
+    }
+    Detector d = det;
+    d.cfg.map_proposals = false;
+    r.regions_only = evaluate_v2(first, detect(d));
+    log_counts(log, "regions, no map", r.regions_only);
+  }
+  if (cfg.phone_count > 0) {
+    SceneV2Config phone;
+    phone.phone_fraction = 1.0;
+    const SceneGeneratorV2 gen(digits, split, phone);
+    r.phone = evaluate_v2(gen.make_range(kPhoneSceneOffset, cfg.phone_count), detect(det));
+    log_counts(log, "phone-size scenes", r.phone);
+  }
+  for (const RealPhoto& p : real) {
+    RealPhotoResult pr;
+    pr.path = p.path;
+    pr.negative = p.negative;
+    const V2Output out = detect_v2(det, p.gray);
+    pr.det = match_detections(without_ignored(out.detections, p.ignore), p.digits);
+    pr.covered = covered_truths(out.candidates, p.digits);
+    r.real.push_back(pr);
+    if (log) {
+      *log << "  " << p.path << ": " << pr.det.read << " of " << pr.det.truths << " read, "
+           << pr.det.detections << " detections" << std::endl;
+    }
+  }
+  return r;
+}
+
 }  // namespace adgap

@@ -96,7 +96,7 @@ LocBenchRow bench_method(Method m, const Detector& base, const std::vector<Scene
 
 }  // namespace
 
-std::vector<RealPhoto> load_real_photos(const std::string& file) {
+std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error(file + ": cannot open the real-photo annotations");
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
@@ -114,6 +114,15 @@ std::vector<RealPhoto> load_real_photos(const std::string& file) {
         r.digits.push_back({rect(d.at("box")), d.at("label").get<int>(), -1});
       for (const auto& b : p.at("ignore")) r.ignore.push_back(rect(b));
       out.push_back(std::move(r));
+    }
+    if (negatives && j.contains("negatives")) {
+      for (const auto& p : j.at("negatives")) {
+        RealPhoto r;
+        r.path = p.at("path").get<std::string>();
+        r.gray = to_gray(load_bgr(r.path));
+        r.negative = true;
+        out.push_back(std::move(r));
+      }
     }
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(file + ": bad annotation (" + e.what() + ")");

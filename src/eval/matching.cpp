@@ -24,6 +24,7 @@ nlohmann::json MatchCounts::to_json() const {
           {"recall", recall()},
           {"f1", f1()},
           {"reading_accuracy", reading_accuracy()},
+          {"reading_f1", reading_f1()},
           {"label_accuracy", label_accuracy()}};
 }
 

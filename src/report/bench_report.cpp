@@ -174,4 +174,144 @@ std::string scene_eval_markdown(const std::vector<ModeResult>& rows,
   return map_modes_markdown(rows) + caption;
 }
 
+namespace {
+
+std::string v2_row(const std::string& name, const V2Counts& c, bool numbers) {
+  char line[400];
+  std::snprintf(line, sizeof line, "| %s | %lld | %lld | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |",
+                name.c_str(), static_cast<long long>(c.scenes),
+                static_cast<long long>(c.det.truths), c.candidate_recall(), c.det.precision(),
+                c.det.recall(), c.det.f1(), c.det.reading_accuracy(), c.det.reading_f1());
+  std::string s = line;
+  if (numbers) {
+    std::snprintf(line, sizeof line, " %lld of %lld (%.3f) | %lld of %lld |",
+                  static_cast<long long>(c.numbers_exact), static_cast<long long>(c.numbers),
+                  c.numbers_exact_rate(), static_cast<long long>(c.distractor_hits),
+                  static_cast<long long>(c.distractors));
+    s += line;
+  }
+  return s + "\n";
+}
+
+}  // namespace
+
+std::string bench_v2_markdown(const BenchV2Result& r, const LocBenchSettings& s) {
+  const char* split = r.config.on_tune ? "tune" : "eval";
+  std::string md =
+      "| | scenes | digits | candidate recall | precision | recall | F1 | reading accuracy | "
+      "reading F1 | numbers read exactly | detections on letter strings (strings) |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  md += v2_row(std::string("detector, v2 ") + split + " split", r.eval, true);
+  if (r.phone.scenes > 0) md += v2_row("phone-size scenes (4000x3000)", r.phone, true);
+  char cap[600];
+  std::snprintf(cap, sizeof cap,
+                "\nBenchmark v2, %s split (`adgap scenes --kind v2`): %.0f megapixels. IoU >= 0.5. "
+                "Detector: %s map, polarity %s, pyramid %s, proposals regions, reader %s, "
+                "minimum score %.2f.\n\n",
+                split, r.eval.megapixels, s.mode.c_str(), s.polarity.c_str(),
+                join_scales(s.scales).c_str(), s.reader.empty() ? "none" : s.reader.c_str(),
+                s.min_score);
+  md += cap;
+  md += "### Recall by condition (" + std::string(split) + " split)\n\n" +
+        conditions_markdown(r.eval);
+  if (!r.methods.empty()) {
+    md += "\n### Maps compared\n\nThe first " + std::to_string(r.methods.front().hotspots.scenes) +
+          " scenes; every method's map on the same pyramid, threshold and reader. 'hotspots': "
+          "the map's thresholded regions are the only candidates; 'with regions': joined with "
+          "the stroke-region proposals, as the detector does.\n\n"
+          "| method | hotspots: candidate recall | F1 | reading | with regions: candidate "
+          "recall | F1 | reading |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    char line[300];
+    for (const BenchV2Result::MethodRow& m : r.methods) {
+      std::snprintf(line, sizeof line, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+                    m.method.c_str(), m.hotspots.candidate_recall(), m.hotspots.det.f1(),
+                    m.hotspots.det.reading_accuracy(), m.with_regions.candidate_recall(),
+                    m.with_regions.det.f1(), m.with_regions.det.reading_accuracy());
+      md += line;
+    }
+    std::snprintf(line, sizeof line, "| (no map: regions only) | | | | %.3f | %.3f | %.3f |\n",
+                  r.regions_only.candidate_recall(), r.regions_only.det.f1(),
+                  r.regions_only.det.reading_accuracy());
+    md += line;
+  }
+  if (!r.real.empty()) {
+    md += "\n### Real photos\n\n| photo | digits | candidate recall | detections | found | "
+          "read | false positives |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    MatchCounts total;
+    int64_t covered = 0;
+    std::string neg;
+    char line[400];
+    for (const RealPhotoResult& p : r.real) {
+      const std::string name = p.path.substr(p.path.rfind('/') + 1);
+      if (p.negative) {
+        neg += "| " + name + " | " + std::to_string(p.det.detections) + " |\n";
+        continue;
+      }
+      total += p.det;
+      covered += p.covered;
+      std::snprintf(line, sizeof line, "| %s | %lld | %.3f | %lld | %lld | %lld | %lld |\n",
+                    p.path.c_str(), static_cast<long long>(p.det.truths),
+                    p.det.truths ? double(p.covered) / p.det.truths : 0.0,
+                    static_cast<long long>(p.det.detections),
+                    static_cast<long long>(p.det.matched), static_cast<long long>(p.det.read),
+                    static_cast<long long>(p.det.detections - p.det.matched));
+      md += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "| **all** | %lld | %.3f | %lld | %lld | %lld | %lld |\n\nReading F1 (a "
+                  "detection counts when found and read right): %.3f; precision %.3f, recall "
+                  "%.3f.\n",
+                  static_cast<long long>(total.truths),
+                  total.truths ? double(covered) / total.truths : 0.0,
+                  static_cast<long long>(total.detections), static_cast<long long>(total.matched),
+                  static_cast<long long>(total.read),
+                  static_cast<long long>(total.detections - total.matched),
+                  total.reading_f1(), total.detections ? double(total.read) / total.detections : 0,
+                  total.reading_accuracy());
+    md += line;
+    if (!neg.empty()) {
+      md += "\nPhotos with text and no digit (every detection is a false positive):\n\n"
+            "| photo | detections |\n|---|---:|\n" + neg;
+    }
+  }
+  return md;
+}
+
+nlohmann::json bench_v2_json(const BenchV2Result& r, const LocBenchSettings& s) {
+  nlohmann::json methods = nlohmann::json::array(), real = nlohmann::json::array();
+  for (const BenchV2Result::MethodRow& m : r.methods) {
+    methods.push_back({{"method", m.method},
+                       {"hotspots", m.hotspots.to_json()},
+                       {"with_regions", m.with_regions.to_json()}});
+  }
+  for (const RealPhotoResult& p : r.real) {
+    real.push_back({{"path", p.path},
+                    {"negative", p.negative},
+                    {"detection", p.det.to_json()},
+                    {"covered", p.covered}});
+  }
+  return {{"benchmark", "v2"},
+          {"split", r.config.on_tune ? "tune" : "eval"},
+          {"settings",
+           {{"mode", s.mode},
+            {"polarity", s.polarity},
+            {"scales", s.scales},
+            {"reader", s.reader},
+            {"min_score", s.min_score},
+            {"real", s.real_file}}},
+          {"detector", r.eval.to_json()},
+          {"phone", r.phone.to_json()},
+          {"methods", methods},
+          {"regions_only", r.regions_only.to_json()},
+          {"real_photos", real}};
+}
+
+std::string write_bench_v2(const std::string& dir, const std::string& name,
+                           const BenchV2Result& r, const LocBenchSettings& s) {
+  const std::string md = bench_v2_markdown(r, s);
+  atomic_write_text(dir + "/" + name + ".md", md);
+  atomic_write_text(dir + "/" + name + ".json", bench_v2_json(r, s).dump(2) + "\n");
+  return md;
+}
+
 }  // namespace adgap

@@ -13,25 +13,35 @@ int cmd_bench_loc(int argc, char** argv) {
   MapOptions o;
   o.out = "docs/results";
   LocBenchConfig cfg;
-  std::string methods = "all", data_dir = kDefaultDataDir, name = "loc_bench";
+  BenchV2Config v2;
+  int64_t eval_count = -1;
+  std::string methods = "all", data_dir = kDefaultDataDir, name, bench = "v2";
   std::string real_file = "bench/real_photos.json";
   Args args("bench-loc",
-            "Measure localisation on the generated benchmark (MNIST test digits 14-120 px on\n"
-            "photos, both polarities, contrast, blur, noise, some scenes empty): pointing game,\n"
-            "PxAP, MaxBoxAccV2 of each method's map, and detection precision / recall / F1 at\n"
-            "IoU >= 0.5 and reading accuracy, each method's threshold k (mean + k std) tuned on\n"
-            "the tune split. Writes <out>/<name>.{md,json} and <name>_grid.png.");
+            "Measure localisation and reading. v2 (default): benchmark v2's eval split (see\n"
+            "`adgap scenes`), the detector's candidate recall, precision / recall / F1 at IoU >=\n"
+            "0.5, reading, numbers read exactly, recall per condition, phone-size scenes, every\n"
+            "method's map in the same chain, and the annotated real photos; writes\n"
+            "<out>/<name>.{md,json} (name bench_v2). v1: the first benchmark (MNIST test digits\n"
+            "14-120 px on squeezed photos): pointing game, PxAP, MaxBoxAccV2 and detection of\n"
+            "each method's map, k tuned per method on the tune split; writes <name>.{md,json}\n"
+            "and <name>_grid.png (name loc_bench).");
+  args.text("bench", &bench, "B", "v2 or v1");
   o.add_to(args, /*detection=*/true);
   args.text("methods", &methods, "LIST", "comma-separated method names, or all");
   args.text("data", &data_dir, "DIR", "MNIST directory (its test split supplies the digits)");
   args.text("real", &real_file, "FILE", "hand-annotated photos (JSON; empty: none)");
-  args.integer("eval-count", &cfg.eval_count, 1, 100000, "evaluation scenes");
-  args.integer("tune-count", &cfg.tune_count, 1, 100000, "tuning scenes");
-  args.integer("grid", &cfg.grid, 0, 20, "scenes in the figure grid");
+  args.integer("eval-count", &eval_count, 1, 100000,
+               "evaluation scenes (default: v2 300, v1 500)");
+  args.integer("phone-count", &v2.phone_count, 0, 10000, "v2: phone-size (4000x3000) scenes");
+  args.integer("methods-count", &v2.methods_count, 0, 100000,
+               "v2: first eval scenes on which the maps are compared");
+  args.integer("tune-count", &cfg.tune_count, 1, 100000, "v1: tuning scenes");
+  args.integer("grid", &cfg.grid, 0, 20, "v1: scenes in the figure grid");
   args.flag("eval-on-tune", &cfg.eval_on_tune, "report on the tune split (for choosing settings)");
   args.flag("reader-for-all", &cfg.reader_for_all,
-            "let the reader classify every method's crops, not only adgap's");
-  args.text("name", &name, "NAME", "base name of the result files");
+            "v1: let the reader classify every method's crops, not only adgap's");
+  args.text("name", &name, "NAME", "base name of the result files (default: bench_v2 or loc_bench)");
   if (!args.parse(argc, argv, 2)) return 0;
   if (methods != "all") {
     cfg.methods.clear();
@@ -44,11 +54,29 @@ int cmd_bench_loc(int argc, char** argv) {
     }
     if (cfg.methods.empty()) throw UsageError("--methods: no method given");
   }
+  if (bench != "v1" && bench != "v2") throw UsageError("--bench: '" + bench + "' is not v2 or v1");
+  if (bench == "v2" && o.lib.proposals != "regions") {
+    throw UsageError("--bench v2 compares maps within the region-proposal chain: --proposals "
+                     "regions");
+  }
   const Localizer loc = o.load();
   const Detector& det = loc.detector();
   const Dataset digits = load_split(data_dir, "test", det.model.meta.num_classes);
-  const std::vector<RealPhoto> real =
-      real_file.empty() ? std::vector<RealPhoto>{} : load_real_photos(real_file);
+  const std::vector<RealPhoto> real = real_file.empty()
+                                          ? std::vector<RealPhoto>{}
+                                          : load_real_photos(real_file, bench == "v2");
+  if (bench == "v2") {
+    if (name.empty()) name = "bench_v2";
+    if (eval_count > 0) v2.eval_count = eval_count;
+    v2.methods = cfg.methods;
+    v2.on_tune = cfg.eval_on_tune;
+    const BenchV2Result r = run_bench_v2(det, digits, real, v2, &std::cout);
+    std::cout << write_bench_v2(o.out, name, r, settings_of(det, real_file)) << "wrote " << o.out
+              << "/" << name << ".{md,json}\n";
+    return 0;
+  }
+  if (name.empty()) name = "loc_bench";
+  if (eval_count > 0) cfg.eval_count = eval_count;
   const LocBenchResult r = run_loc_bench(det, digits, real, cfg, &std::cout);
   std::cout << write_loc_bench(o.out, name, r, settings_of(det, real_file)) << "wrote " << o.out
             << "/" << name << ".{md,json}" << (cfg.grid > 0 ? " and " + name + "_grid.png" : "")

@@ -7,6 +7,7 @@
 
 #include "adgap/detect/detector.h"
 #include "adgap/detect/reader.h"
+#include "adgap/eval/bench_v2.h"
 #include "adgap/eval/evaluate.h"
 #include "adgap/eval/loc_bench.h"
 #include "adgap/importance/importance.h"
@@ -29,9 +30,9 @@ constexpr const char* kPhotoDir = "/usr/share/doc/opencv-doc/examples/data/";
 const char* const kPhotos[] = {"sudoku.png",     "licenseplate_motion.jpg",
                                "imageTextN.png", "text_motion.jpg",
                                "notes.png",      "digits.png"};
-constexpr int kDemoScenes = 4;            // generated scenes shown as images
-constexpr int64_t kEvalScenes = 100;      // generated scenes measured per map mode
-constexpr uint64_t kSceneSeed = 1000000;  // same first seed as `adgap eval-scenes`
+constexpr int kDemoScenes = 4;        // benchmark v2 scenes shown as images
+constexpr int64_t kEvalScenes = 40;   // benchmark v2 eval-split scenes measured
+constexpr int64_t kReaderScenes = 600;  // v2 training scenes mined for the reader
 
 // The page's entry for one image: the detector's map cut at the paper's mean + 2 std, and its
 // detections.
@@ -71,7 +72,9 @@ int cmd_demo(int argc, char** argv) {
   std::vector<std::string> photos;
   for (const char* p : kPhotos) photos.push_back(std::string(kPhotoDir) + p);
   for (const std::string& p : photos) load_bgr(p);
-  const std::vector<cv::Mat> backgrounds = load_backgrounds(default_background_paths());
+  v2_background_paths(SceneSplit::kTrain);  // throw now when a photo package is missing
+  v2_background_paths(SceneSplit::kEval);
+  v2_fonts(SceneSplit::kEval);
 
   std::cout << "== 1/5 data\n";
   const Splits data = load_splits(data_dir, /*limit_train=*/0);
@@ -91,10 +94,13 @@ int cmd_demo(int argc, char** argv) {
   // The reader: digits plus "not a digit", from crops the detector proposes on training scenes.
   const std::string model_file = model_path(out);
   const std::string reader_dir = out + "/reader";
-  if (fresh || !std::filesystem::exists(model_path(reader_dir))) {  // a new model, a new reader
+  // A new model, a new reader; a reader of the first kind (map hotspots only) is replaced.
+  if (fresh || !std::filesystem::exists(model_path(reader_dir)) ||
+      load_model(model_path(reader_dir)).meta.dataset != kRegionReaderData) {
     ReaderConfig rc;
-    std::cout << "== training the reader (mining " << rc.scenes << " generated training scenes)"
-              << std::endl;
+    rc.region_scenes = kReaderScenes;
+    std::cout << "== training the reader (mining " << rc.region_scenes
+              << " benchmark v2 training scenes)" << std::endl;
     rc.train.out_dir = reader_dir;
     rc.train.progress = false;
     const Detector miner = make_detector(model_file, reader_mining_options());
@@ -111,25 +117,30 @@ int cmd_demo(int argc, char** argv) {
     rep.images.push_back(show(out, stem, load_bgr(p), det));
     std::cout << "  " << p << ": " << rep.images.back().note << std::endl;
   }
-  const Dataset& digits = data.test;  // scenes use test digits only
-  const std::vector<Scene> scenes =
-      make_scenes(digits, backgrounds, kSceneSeed, kEvalScenes, SceneConfig{});
+  const SceneGeneratorV2 gen(data.test, SceneSplit::kEval);  // test digits, eval photos
+  const std::vector<SceneV2> scenes = gen.make_range(0, kEvalScenes);
   for (int i = 0; i < kDemoScenes; ++i) {
-    rep.images.push_back(
-        show(out, "scene-" + std::to_string(kSceneSeed + i), scenes[i].image, det));
+    rep.images.push_back(show(out, "scene-v2-eval-" + std::to_string(i), scenes[i].image, det));
     std::string truth = "truth:";
-    for (const DigitTruth& d : scenes[i].digits) truth += " " + std::to_string(d.label);
+    for (const DigitTruthV2& d : scenes[i].digits) truth += " " + std::to_string(d.truth.label);
+    for (const NumberTruth& n : scenes[i].numbers) truth += " [" + n.text + "]";
     rep.images.back().note += " (" + truth + ")";
   }
 
-  std::cout << "== 5/5 measuring " << kEvalScenes << " generated scenes per map mode" << std::endl;
-  rep.scene_table_md = map_modes_markdown(
-      evaluate_map_modes(det, scenes, {MapMode::kPaper, MapMode::kPooled, MapMode::kDense}));
-  std::cout << rep.scene_table_md;
-  rep.scene_caption = std::to_string(kEvalScenes) +
-                      " scenes of MNIST test digits (20-40 px high) on opencv-doc photos, seeds " +
-                      std::to_string(kSceneSeed) +
-                      " on; a detection counts at IoU >= 0.5, reading when its label is right too.";
+  std::cout << "== 5/5 measuring " << kEvalScenes << " benchmark v2 scenes" << std::endl;
+  const V2Counts c = evaluate_v2(scenes, [&](const cv::Mat& g) { return detect_v2(det, g); });
+  rep.scene_table_md = conditions_markdown(c);
+  char summary[400];
+  std::snprintf(summary, sizeof summary,
+                "%lld scenes of benchmark v2's eval split (%lld digits, printed and handwritten, "
+                "alone and in numbers): candidate recall %.3f, precision %.3f, recall %.3f, "
+                "reading F1 %.3f, numbers read exactly %lld of %lld; a detection counts at IoU "
+                ">= 0.5. Recall by condition:",
+                static_cast<long long>(c.scenes), static_cast<long long>(c.det.truths),
+                c.candidate_recall(), c.det.precision(), c.det.recall(), c.det.reading_f1(),
+                static_cast<long long>(c.numbers_exact), static_cast<long long>(c.numbers));
+  rep.scene_caption = summary;
+  std::cout << summary << "\n" << rep.scene_table_md;
   char line[160];
   std::snprintf(line, sizeof line, "LeNet (paper Table 1) on %s, %lld epochs, seed %llu.",
                 r.meta.dataset.c_str(), static_cast<long long>(r.meta.epochs),

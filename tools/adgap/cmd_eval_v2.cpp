@@ -37,11 +37,7 @@ int cmd_eval_v2(int argc, char** argv) {
   const std::vector<SceneV2> scenes = gen.make_range(first, count);
   const V2Counts c = evaluate_v2(
       scenes,
-      [&](const cv::Mat& gray) {
-        V2Output out;
-        out.detections = det.detect(gray, det.cfg, &out.candidates);
-        return out;
-      },
+      [&](const cv::Mat& gray) { return detect_v2(det, gray); },
       [&](size_t i, const V2Output& out) {
         if (static_cast<int64_t>(i) >= save) return;
         write_png_atomic(o.out + "/" + name + "-" + std::to_string(i) + ".png",
@@ -50,11 +46,11 @@ int cmd_eval_v2(int argc, char** argv) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "%lld scenes (%.1f MP), %lld digits: candidate recall %.3f, precision %.3f, "
-                "recall %.3f, F1 %.3f, read %.3f; numbers exact %lld/%lld (%.3f); "
+                "recall %.3f, F1 %.3f, read %.3f, reading F1 %.3f; numbers exact %lld/%lld (%.3f); "
                 "detections on letter strings %lld (%lld strings)\n",
                 static_cast<long long>(c.scenes), c.megapixels,
                 static_cast<long long>(c.det.truths), c.candidate_recall(), c.det.precision(),
-                c.det.recall(), c.det.f1(), c.det.reading_accuracy(),
+                c.det.recall(), c.det.f1(), c.det.reading_accuracy(), c.det.reading_f1(),
                 static_cast<long long>(c.numbers_exact), static_cast<long long>(c.numbers),
                 c.numbers_exact_rate(), static_cast<long long>(c.distractor_hits),
                 static_cast<long long>(c.distractors));

@@ -25,19 +25,34 @@ int cmd_train_reader(int argc, char** argv) {
   o.add_to(args, /*detection=*/false);
   args.text("data", &data_dir, "DIR", "MNIST directory");
   args.text("reader-out", &out_dir, "DIR", "output directory of the reader");
-  args.integer("scenes", &rc.scenes, 1, 1000000, "training scenes to mine");
+  args.text("proposals", &o.lib.proposals, "P",
+            "map (mine the map's hotspots on v1 training scenes, read as MNIST-style crops) or "
+            "regions (hotspots and stroke regions on benchmark v2's train split, read with "
+            "their surroundings)");
+  args.integer("scenes", &rc.scenes, 1, 1000000, "map: training scenes to mine");
+  args.integer("region-scenes", &rc.region_scenes, 1, 1000000,
+               "regions: v2 training scenes to mine");
+  args.integer("negatives", &rc.negatives_per_scene, 0, 100000,
+               "regions: 'not a digit' crops kept per scene");
   args.real("mine-k", &rc.k, -10, 10, "mining threshold mean + k std");
   args.integer("epochs", &rc.train.epochs, 1, 1000, "reader training epochs");
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");
   if (!args.parse(argc, argv, 2)) return 0;
   rc.train.seed = static_cast<uint64_t>(seed);
+  if (o.lib.proposals != "map" && o.lib.proposals != "regions") {
+    throw UsageError("--proposals: '" + o.lib.proposals + "' is neither 'map' nor 'regions'");
+  }
+  // The first reader was mined on pooled maps: --proposals map keeps that unless --mode says.
+  if (o.lib.proposals == "map" && o.lib.mode == Options{}.mode) o.lib.mode = "pooled";
   const Localizer loc = o.load();
   const Detector& det = loc.detector();
   rc.train.out_dir = out_dir.empty()
                          ? (std::filesystem::path(o.model).parent_path() / "reader").string()
                          : out_dir;
   const Dataset mnist = load_split(data_dir, "train", det.model.meta.num_classes);
-  std::cout << "mining candidates on " << rc.scenes << " training scenes" << std::endl;
+  std::cout << "mining candidates on "
+            << (det.cfg.proposals == ProposalKind::kRegions ? rc.region_scenes : rc.scenes)
+            << " training scenes" << std::endl;
   const TrainResult r = train_reader([&](const cv::Mat& g) { return det.map(g); }, mnist, det.cfg,
                                      rc, &std::cerr, write_training_report);
   std::cout << "wrote " << model_path(rc.train.out_dir) << " (" << r.meta.num_classes

@@ -38,6 +38,10 @@ void MapOptions::add_to(Args& args, bool detection) {
   args.text("out", &out, "DIR", "output directory");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
   if (!detection) return;
+  args.text("proposals", &lib.proposals, "P",
+            "candidates: map (the map's hotspots), regions (hotspots and stroke regions, read "
+            "with their surroundings by a reader trained so) or auto (regions when the reader "
+            "was trained on them)");
   args.real("min-score", &lib.min_score, 0, 1, "minimum probability to keep a detection");
   args.integer("merge-gap", &merge_gap_, 0, 1000, "px: hotspot fragments closer than this merge");
   args.integer("min-size", &min_size_, 1, 100000, "px: smaller candidates are dropped");

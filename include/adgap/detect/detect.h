@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "adgap/detect/proposals.h"
 #include "adgap/heatmap/heatmap.h"
 #include "adgap/heatmap/threshold.h"
 
@@ -23,7 +24,16 @@ struct Detection {
   float score = 0;  // softmax probability of the label
 };
 
+// Where candidates come from: the map's hotspots alone (the paper's chain, crops normalised
+// like MNIST digits), or the hotspots joined with stroke-region proposals (crops read with
+// their surroundings by a reader trained that way).
+enum class ProposalKind { kMap, kRegions };
+
 struct DetectConfig {
+  ProposalKind proposals = ProposalKind::kMap;
+  ProposalConfig regions;      // stroke-region proposals (kRegions)
+  bool map_proposals = true;     // kRegions: use the map's hotspots (off: an ablation)
+  bool region_proposals = true;  // kRegions: use the stroke regions (off: hotspots alone)
   HeatmapConfig heatmap;      // map mode, polarity, tiling
   ThresholdConfig threshold;  // hotspot extraction (paper: mean + 2 std)
   int merge_gap = 3;          // px: hotspot fragments closer than this form one candidate
@@ -81,7 +91,21 @@ bool pyramid_level(const cv::Mat& gray, double scale, cv::Mat& level);
 // A box found on a level of `scale`, in input pixels.
 cv::Rect unscale_box(const cv::Rect& box, double scale);
 
-// Detection at `scales`: a single scale of 1 thresholds `map_of(gray)` once (detect_in_map,
+// Every candidate of kRegions: the map's hotspots on each pyramid level (their ink boxes in
+// input pixels) and the stroke-region proposals of the full image, near-duplicates merged.
+std::vector<Proposal> all_proposals(const cv::Mat& gray, const MapFunction& map_of,
+                                    const DetectConfig& cfg, const std::vector<double>& scales);
+
+// kRegions detection: all_proposals, each crop read with its surroundings (context_normalize)
+// by cfg.reader, kept above min_score unless "not a digit", merged by non_max_suppression.
+std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
+                                      const DetectConfig& cfg, const std::vector<double>& scales,
+                                      std::vector<cv::Rect>* candidates = nullptr);
+
+// Class probabilities (K, C) of 28x28 crops (CV_32F) from `reader`, in batches.
+at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops);
+
+// Detection at `scales` (kRegions: detect_regions): a single scale of 1 thresholds `map_of(gray)` once (detect_in_map,
 // sorted by position); a pyramid runs detect_multiscale (merged, by descending score).
 std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                         const DetectConfig& cfg, const std::vector<double>& scales,

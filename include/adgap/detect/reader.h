@@ -13,7 +13,9 @@
 
 #include "adgap/adgap.h"
 #include "adgap/detect/detect.h"
+#include "adgap/model/model_file.h"
 #include "adgap/scene/scene.h"
+#include "adgap/scene/scene_v2.h"
 #include "adgap/train/trainer.h"
 
 namespace adgap {
@@ -24,18 +26,27 @@ struct ReaderConfig {
   std::vector<double> scales = Options{}.scales;  // pyramid used when mining: detection's
   double k = 1.5;                                 // mining threshold mean + k std (more candidates)
   TrainConfig train = default_reader_training();  // the reader's own training settings
+  // A reader for region proposals (DetectConfig::proposals == kRegions) learns from benchmark
+  // v2's train split instead: training photos, fonts and MNIST training digits.
+  int64_t region_scenes = 1200;      // v2 training scenes to mine
+  int64_t negatives_per_scene = 60;  // "not a digit" crops kept per scene (near misses first)
 
   // The paper's recipe with 8 epochs, chosen on the benchmark's tune split with 6000 scenes.
   static TrainConfig default_reader_training();
 };
 
-// The detector settings the reader is mined with: pooled maps (as the benchmarked reader was),
-// no reader of its own (mining keeps every candidate); the rest as Options' defaults.
-Options reader_mining_options();
+// The detector settings a reader is mined with: no reader of its own (mining keeps every
+// candidate). For region proposals the rest is Options' defaults; for the map's hotspots alone
+// (`regions` false) the map is pooled, as the first benchmarked reader's was.
+Options reader_mining_options(bool regions = true);
 
 // Loads the reader at `path` for a model of `model_classes` classes (it must have one more);
 // throws std::runtime_error naming the file otherwise.
-LeNet load_reader(const std::string& path, int64_t model_classes);
+LoadedModel load_reader(const std::string& path, int64_t model_classes);
+
+// The dataset name a reader for region proposals records (ModelMeta::dataset): such a reader
+// reads crops with their surroundings (context_normalize), others MNIST-style crops.
+inline constexpr const char* kRegionReaderData = "mnist+mined-v2/train";
 
 // MNIST-style crops (N, 1, 28, 28) uint8 and labels (0..classes-1 digits, `classes` = not a
 // digit) mined from scenes made with `digits` on `backgrounds`; `map_of` gives the map.
@@ -44,9 +55,20 @@ Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
                         const std::vector<cv::Mat>& backgrounds, const DetectConfig& det,
                         const ReaderConfig& cfg, std::ostream* log = nullptr);
 
+// Crops (context_normalize) and labels of every proposal (all_proposals) on `count` scenes of
+// `gen` from index `first`: a proposal at IoU >= 0.5 with a digit takes its label, others are
+// "not a digit" (`classes`), of which at most cfg.negatives_per_scene per scene are kept:
+// near misses (IoU 0.2-0.5 with a digit: parts, pairs) first, then a random sample.
+Dataset mine_region_crops(const MapFunction& map_of, const SceneGeneratorV2& gen,
+                          const DetectConfig& det, const std::vector<double>& scales,
+                          int64_t first, int64_t count, int64_t classes, const ReaderConfig& cfg,
+                          std::ostream* log = nullptr);
+
 // The whole recipe: mines cfg.scenes training scenes (MNIST training digits `mnist` over
 // training_background_paths()) and trains the reader on `mnist` plus the mined crops, with
-// classes = mnist.num_classes + 1, into cfg.train.out_dir. `on_epoch` as train_model's.
+// classes = mnist.num_classes + 1, into cfg.train.out_dir. With det.proposals == kRegions it
+// mines cfg.region_scenes of benchmark v2's train split (mine_region_crops) instead.
+// `on_epoch` as train_model's.
 TrainResult train_reader(const MapFunction& map_of, const Dataset& mnist, const DetectConfig& det,
                          const ReaderConfig& cfg, std::ostream* log,
                          const EpochCallback& on_epoch = nullptr);

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "adgap/detect/detect.h"
+#include "adgap/detect/detector.h"
+#include "adgap/eval/loc_bench.h"
 #include "adgap/eval/matching.h"
 #include "adgap/scene/scene_v2.h"
 
@@ -64,5 +66,50 @@ V2Counts evaluate_v2(const std::vector<SceneV2>& scenes, const V2Detector& detec
 // The per-condition table as Markdown: one row per condition and bucket (digits, candidate
 // recall, detection recall, reading recall).
 std::string conditions_markdown(const V2Counts& c);
+
+// The v2 benchmark (`adgap bench-loc`, its default): the detector on the eval split and on a
+// set of phone-size scenes, every method's map feeding the same proposals and reader, the
+// stroke regions without any map (what the map adds), and the annotated real photos.
+struct BenchV2Config {
+  std::vector<Method> methods = all_methods();
+  int64_t eval_count = 300;    // eval-split scenes for the detector's own results
+  int64_t phone_count = 10;    // 4000x3000 scenes (their own eval-split seeds)
+  int64_t methods_count = 100;  // the first eval scenes, for the comparison of maps
+  bool on_tune = false;        // report on the tune split (for choosing settings)
+};
+
+// Real photos: digits found and read, candidate recall; on a negative, its detections.
+struct RealPhotoResult {
+  std::string path;
+  bool negative = false;
+  MatchCounts det;
+  int64_t covered = 0;
+};
+
+struct BenchV2Result {
+  BenchV2Config config;
+  V2Counts eval;   // the detector as configured
+  V2Counts phone;  // ... on phone-size scenes
+  struct MethodRow {
+    std::string method;
+    V2Counts hotspots;    // the method's map hotspots alone, read by the same reader
+    V2Counts with_regions;  // hotspots joined with the stroke regions (the detector's chain)
+  };
+  std::vector<MethodRow> methods;
+  V2Counts regions_only;  // stroke regions, no map at all
+  std::vector<RealPhotoResult> real;
+};
+
+// Phone-size scenes of a split: their seeds start this far after the split's first seed.
+inline constexpr int64_t kPhoneSceneOffset = 500000;
+
+// Runs the benchmark with `det` (which must use ProposalKind::kRegions for the comparison
+// rows) on scenes of `digits` (MNIST test). One line per part goes to `log`.
+BenchV2Result run_bench_v2(const Detector& det, const Dataset& digits,
+                           const std::vector<RealPhoto>& real, const BenchV2Config& cfg,
+                           std::ostream* log = nullptr);
+
+// The detector's output on a gray image, candidates included.
+V2Output detect_v2(const Detector& det, const cv::Mat& gray);
 
 }  // namespace adgap

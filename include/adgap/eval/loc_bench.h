@@ -34,11 +34,12 @@ struct RealPhoto {
   cv::Mat gray;
   std::vector<DigitTruth> digits;
   std::vector<cv::Rect> ignore;
+  bool negative = false;  // from the "negatives" list: text, no digit at all
 };
 
-// Reads the annotations (bench/real_photos.json) and the photos they name; throws naming the
-// file on a problem.
-std::vector<RealPhoto> load_real_photos(const std::string& file);
+// Reads the annotations (bench/real_photos.json) and the photos they name, the "negatives"
+// too when `negatives` is set; throws naming the file on a problem.
+std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives = false);
 
 struct LocBenchRow {
   std::string method;

@@ -26,6 +26,11 @@ struct MatchCounts {
     const double p = precision(), r = recall();
     return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
   }
+  // F1 of reading: a detection counts when it matches a digit and reads it right.
+  double reading_f1() const {
+    const double p = detections ? double(read) / detections : 0.0, r = reading_accuracy();
+    return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+  }
   // Fraction of ground-truth digits found and read right.
   double reading_accuracy() const { return truths ? double(read) / truths : 0.0; }
   // Fraction of matched detections whose label is right.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "adgap/eval/bench_v2.h"
 #include "adgap/eval/loc_bench.h"
 
 namespace adgap {
@@ -29,6 +30,13 @@ cv::Mat loc_bench_grid(const LocBenchResult& r);
 // Writes <dir>/<name>.md, <name>.json and, with a grid, <name>_grid.png; returns the Markdown.
 std::string write_loc_bench(const std::string& dir, const std::string& name,
                             const LocBenchResult& r, const LocBenchSettings& s);
+
+// Benchmark v2's tables (detector, phone-size scenes, conditions, maps compared, real photos)
+// and JSON; write_bench_v2 writes <dir>/<name>.{md,json} and returns the Markdown.
+std::string bench_v2_markdown(const BenchV2Result& r, const LocBenchSettings& s);
+nlohmann::json bench_v2_json(const BenchV2Result& r, const LocBenchSettings& s);
+std::string write_bench_v2(const std::string& dir, const std::string& name,
+                           const BenchV2Result& r, const LocBenchSettings& s);
 
 // "| mode | precision | recall | F1 | reading accuracy | label accuracy |" rows.
 std::string map_modes_markdown(const std::vector<ModeResult>& rows);

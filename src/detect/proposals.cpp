@@ -1,0 +1,147 @@
+#include "adgap/detect/proposals.h"
+
+#include <opencv2/features2d.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <tuple>
+
+namespace adgap {
+
+namespace {
+
+double box_iou(const cv::Rect& a, const cv::Rect& b) {
+  const double inter = (a & b).area();
+  const double uni = double(a.area()) + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+// Mean grey level of the ring `pad` px wide around `box` (inside the image).
+double ring_mean(const cv::Mat& gray, const cv::Rect& box, int pad) {
+  const cv::Rect image(0, 0, gray.cols, gray.rows);
+  const cv::Rect outer =
+      cv::Rect(box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad) & image;
+  const cv::Rect inner = box & image;
+  const double sum_outer = cv::sum(gray(outer))[0], sum_inner = cv::sum(gray(inner))[0];
+  const double n = double(outer.area()) - inner.area();
+  return n > 0 ? (sum_outer - sum_inner) / n : sum_outer / std::max(1, outer.area());
+}
+
+}  // namespace
+
+bool darker_than_surroundings(const cv::Mat& gray, const cv::Rect& box) {
+  const cv::Rect r = box & cv::Rect(0, 0, gray.cols, gray.rows);
+  if (r.area() == 0) return true;
+  cv::Mat flat = gray(r).clone().reshape(1, 1);
+  std::sort(flat.begin<uint8_t>(), flat.end<uint8_t>());
+  // Ink is the extreme tenth of the box; compare both extremes with the ring.
+  const double lo = flat.at<uint8_t>(flat.cols / 10), hi = flat.at<uint8_t>(flat.cols * 9 / 10);
+  const double ring = ring_mean(gray, box, std::max(2, box.height / 6));
+  return ring - lo >= hi - ring;
+}
+
+std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig& cfg) {
+  CV_Assert(gray.type() == CV_8UC1);
+  const int max_h = static_cast<int>(cfg.max_height * gray.rows);
+  cv::Ptr<cv::MSER> mser =
+      cv::MSER::create(cfg.delta, cfg.min_area, std::max(cfg.min_area + 1, gray.rows * gray.cols / 3),
+                       cfg.max_variation, cfg.min_diversity);
+  std::vector<std::vector<cv::Point>> regions;
+  std::vector<cv::Rect> boxes;
+  mser->detectRegions(gray, regions, boxes);
+  // One entry per distinct box; the polarity of the region (its pixels against the ring).
+  std::vector<Proposal> raw;
+  std::set<std::tuple<int, int, int, int>> seen;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const cv::Rect& b = boxes[i];
+    if (b.height < cfg.min_height || b.height > max_h) continue;
+    if (!seen.insert({b.x, b.y, b.width, b.height}).second) continue;
+    double sum = 0;
+    for (const cv::Point& p : regions[i]) sum += gray.at<uint8_t>(p);
+    const double inside = sum / std::max<size_t>(1, regions[i].size());
+    const bool dark = inside < ring_mean(gray, b, std::max(2, b.height / 6));
+    if (b.width <= cfg.max_aspect * b.height) raw.push_back({b, dark});
+    if (b.width > cfg.split_aspect * b.height) {
+      // Touching digits or a whole number: equal parts of about a digit's width.
+      const double n0 = b.width / (cfg.digit_aspect * b.height);
+      for (int n = std::max(2, static_cast<int>(n0)); n <= static_cast<int>(n0) + 1; ++n) {
+        if (n > cfg.max_parts) break;
+        for (int k = 0; k < n; ++k) {
+          const int x0 = b.x + static_cast<int>(std::lround(double(k) * b.width / n));
+          const int x1 = b.x + static_cast<int>(std::lround(double(k + 1) * b.width / n));
+          const cv::Rect part(x0, b.y, x1 - x0, b.height);
+          if (seen.insert({part.x, part.y, part.width, part.height}).second) {
+            raw.push_back({part, dark});
+          }
+        }
+      }
+    }
+  }
+  // Near-duplicates (nested regions a few grey levels apart) are one proposal.
+  std::sort(raw.begin(), raw.end(),
+            [](const Proposal& a, const Proposal& b) { return a.box.x < b.box.x; });
+  std::vector<Proposal> out;
+  std::vector<bool> gone(raw.size(), false);
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (gone[i]) continue;
+    out.push_back(raw[i]);
+    const cv::Rect& a = raw[i].box;
+    // IoU > same_box needs the left edges within (1 - same_box) of the wider box.
+    const int reach = static_cast<int>(std::ceil((1 - cfg.same_box) * a.width / cfg.same_box)) + 1;
+    for (size_t j = i + 1; j < raw.size() && raw[j].box.x <= a.x + reach; ++j) {
+      if (!gone[j] && raw[j].dark_on_light == raw[i].dark_on_light &&
+          box_iou(a, raw[j].box) > cfg.same_box) {
+        gone[j] = true;
+      }
+    }
+  }
+  return out;
+}
+
+bool context_normalize(const cv::Mat& gray, const cv::Rect& box, bool dark_on_light,
+                       cv::Mat& out28) {
+  constexpr int kSide = 28, kBox = 20;
+  if (box.width <= 0 || box.height <= 0) return false;
+  const double side = std::max(box.width, box.height);
+  const double crop = side * kSide / kBox;  // source pixels the 28 px cover
+  const double cx = box.x + box.width / 2.0, cy = box.y + box.height / 2.0;
+  const cv::Rect want(static_cast<int>(std::floor(cx - crop / 2)),
+                      static_cast<int>(std::floor(cy - crop / 2)),
+                      static_cast<int>(std::ceil(crop)), static_cast<int>(std::ceil(crop)));
+  const cv::Rect have = want & cv::Rect(0, 0, gray.cols, gray.rows);
+  if (have.area() == 0) return false;
+  cv::Mat patch;
+  cv::copyMakeBorder(gray(have), patch, have.y - want.y, want.br().y - have.br().y,
+                     have.x - want.x, want.br().x - have.br().x, cv::BORDER_REPLICATE);
+  cv::Mat small;
+  cv::resize(patch, small, cv::Size(kSide, kSide), 0, 0,
+             patch.cols > kSide ? cv::INTER_AREA : cv::INTER_LINEAR);
+  small.convertTo(small, CV_32F);
+  if (dark_on_light) small = 255.0f - small;
+  // The box inside the 28x28 crop; the ring is everything else.
+  const double f = kSide / double(want.width);
+  const cv::Rect inner = cv::Rect(static_cast<int>(std::lround((box.x - want.x) * f)),
+                                  static_cast<int>(std::lround((box.y - want.y) * f)),
+                                  std::max(1, static_cast<int>(std::lround(box.width * f))),
+                                  std::max(1, static_cast<int>(std::lround(box.height * f)))) &
+                         cv::Rect(0, 0, kSide, kSide);
+  std::vector<float> ring, ink;
+  for (int y = 0; y < kSide; ++y) {
+    const float* p = small.ptr<float>(y);
+    for (int x = 0; x < kSide; ++x) (inner.contains({x, y}) ? ink : ring).push_back(p[x]);
+  }
+  if (ring.empty() || ink.empty()) return false;
+  std::nth_element(ring.begin(), ring.begin() + ring.size() / 2, ring.end());
+  const float bg = ring[ring.size() / 2];
+  const size_t top = ink.size() * 95 / 100;
+  std::nth_element(ink.begin(), ink.begin() + top, ink.end());
+  const float hi = ink[std::min(top, ink.size() - 1)];
+  if (hi - bg < 8) return false;
+  small = (small - bg) / (hi - bg);
+  out28 = cv::min(cv::max(small, 0.0), 1.0);
+  return true;
+}
+
+}  // namespace adgap

@@ -1,0 +1,263 @@
+// Benchmark v2: the scene generator's ground truth, its splits, the stroke-region proposals,
+// the context crops, and the scoring per condition.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <set>
+
+#include "adgap/detect/detect.h"
+#include "adgap/detect/proposals.h"
+#include "adgap/detect/reader.h"
+#include "adgap/eval/bench_v2.h"
+#include "adgap/io/image.h"
+#include "adgap/scene/scene_v2.h"
+#include "fixtures.h"
+#include "trained.h"
+
+namespace adgap {
+namespace {
+
+class SceneV2Test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    digits_ = new Dataset(load_split(test::mnist_dir(), "test", 10));
+    gen_ = new SceneGeneratorV2(*digits_, SceneSplit::kTune);
+  }
+  static void TearDownTestSuite() {
+    delete gen_;
+    delete digits_;
+  }
+  static Dataset* digits_;
+  static SceneGeneratorV2* gen_;
+};
+Dataset* SceneV2Test::digits_ = nullptr;
+SceneGeneratorV2* SceneV2Test::gen_ = nullptr;
+
+TEST(SceneV2Splits, ShareNoPhotoAndHoldOutFonts) {
+  std::set<std::string> seen;
+  size_t total = 0;
+  std::set<std::string> packages;
+  for (SceneSplit s : {SceneSplit::kTrain, SceneSplit::kTune, SceneSplit::kEval}) {
+    const std::vector<std::string> p = v2_background_paths(s);
+    EXPECT_GE(p.size(), 6u) << to_string(s);
+    for (const std::string& f : p) {
+      seen.insert(f);
+      packages.insert(f.find("opencv-doc") != std::string::npos  ? "opencv-doc"
+                      : f.find("/mate/") != std::string::npos    ? "mate"
+                      : f.find("wallpapers/") != std::string::npos ? "plasma"
+                                                                   : "lomiri");
+    }
+    total += p.size();
+  }
+  EXPECT_EQ(seen.size(), total) << "a photo is in two splits";
+  EXPECT_EQ(packages.size(), 4u);
+  // Fonts: training lacks URW's faces, which tune and eval have.
+  std::set<std::string> train, eval;
+  for (const FontFace& f : v2_fonts(SceneSplit::kTrain)) train.insert(f.name);
+  for (const FontFace& f : v2_fonts(SceneSplit::kEval)) eval.insert(f.name);
+  EXPECT_GE(train.size(), 10u);
+  EXPECT_GT(eval.size(), train.size());
+  for (const std::string& n : train) EXPECT_TRUE(eval.count(n)) << n;
+  EXPECT_FALSE(train.count("NimbusSans-Regular"));
+}
+
+TEST_F(SceneV2Test, ScenesAreReproducibleAndTheirTruthIsConsistent) {
+  const SceneV2 a = gen_->make(7), b = gen_->make(7);
+  EXPECT_EQ(cv::norm(a.image, b.image, cv::NORM_INF), 0.0);
+  int64_t digits = 0, in_numbers = 0, fonts = 0, dark = 0, light = 0, polarity_ok = 0,
+          polarity_checked = 0;
+  std::set<int> widths;
+  for (const SceneV2& s : gen_->make_range(0, 40)) {
+    const cv::Rect image(0, 0, s.image.cols, s.image.rows);
+    widths.insert(s.image.cols);
+    ASSERT_EQ(s.mask.size(), s.image.size());
+    const cv::Mat g = to_gray(s.image);
+    for (size_t i = 0; i < s.digits.size(); ++i) {
+      const DigitTruthV2& d = s.digits[i];
+      ++digits;
+      EXPECT_EQ(d.truth.box & image, d.truth.box);
+      EXPECT_GE(d.truth.label, 0);
+      EXPECT_LE(d.truth.label, 9);
+      EXPECT_GE(d.contrast, 0.2 - 1e-9);
+      EXPECT_GT(cv::countNonZero(s.mask(d.truth.box)), 0);
+      fonts += d.style != "mnist";
+      (d.dark_on_light ? dark : light) += 1;
+      if (d.number >= 0) {
+        ++in_numbers;
+        ASSERT_LT(d.number, static_cast<int>(s.numbers.size()));
+      }
+      // The ink differs from the ring around the digit in the declared direction (checked
+      // where blur and light leave a clear difference: contrast >= 0.35, at least 16 px).
+      if (d.contrast >= 0.35 && d.truth.box.height >= 16 && d.number < 0) {
+        cv::Mat ink = s.mask(d.truth.box).clone();
+        const double on = cv::mean(g(d.truth.box), ink)[0];
+        const double off = cv::mean(g(d.truth.box), 255 - ink)[0];
+        ++polarity_checked;
+        polarity_ok += (on < off) == d.dark_on_light;
+      }
+    }
+    for (const NumberTruth& n : s.numbers) {
+      ASSERT_GE(n.digits.size(), 2u);
+      cv::Rect u = s.digits[n.digits[0]].truth.box;
+      std::string text;
+      for (int i : n.digits) {
+        u |= s.digits[i].truth.box;
+        text += static_cast<char>('0' + s.digits[i].truth.label);
+      }
+      EXPECT_EQ(n.box, u);
+      EXPECT_EQ(n.text, text);
+    }
+  }
+  // 40 scenes of up to 5 items: both polarities, fonts and handwriting, numbers, several sizes.
+  EXPECT_GT(digits, 60);
+  EXPECT_GT(in_numbers, digits / 3);
+  EXPECT_GT(fonts, digits / 5);
+  EXPECT_LT(fonts, digits * 4 / 5);
+  EXPECT_GT(dark, digits / 5);
+  EXPECT_GT(light, digits / 10);
+  EXPECT_GE(widths.size(), 4u);
+  ASSERT_GT(polarity_checked, 5);
+  EXPECT_GE(polarity_ok, polarity_checked * 9 / 10) << polarity_ok << " of " << polarity_checked;
+}
+
+// Printed digits drawn by hand: dark on light at left, light on dark at right, and a pair that
+// touches.
+cv::Mat digits_image(std::vector<cv::Rect>& boxes) {
+  cv::Mat img(200, 420, CV_8U, cv::Scalar(200));
+  img(cv::Rect(210, 0, 210, 200)).setTo(40);
+  auto put = [&](const std::string& s, cv::Point org, int colour) {
+    cv::Mat m = cv::Mat::zeros(img.size(), CV_8U);
+    cv::putText(m, s, org, cv::FONT_HERSHEY_SIMPLEX, 1.6, cv::Scalar(255), 4);
+    img.setTo(colour, m);
+    boxes.push_back(cv::boundingRect(m));
+  };
+  put("4", {30, 80}, 30);
+  put("7", {110, 160}, 60);
+  put("2", {250, 80}, 230);
+  put("9", {330, 170}, 210);
+  return img;
+}
+
+TEST(Proposals, CoverPrintedDigitsOfBothPolaritiesWithTheRightPolarity) {
+  std::vector<cv::Rect> boxes;
+  const cv::Mat img = digits_image(boxes);
+  const std::vector<Proposal> props = region_proposals(img);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    double best = 0;
+    bool dark = false;
+    for (const Proposal& p : props) {
+      if (iou(p.box, boxes[i]) > best) {
+        best = iou(p.box, boxes[i]);
+        dark = p.dark_on_light;
+      }
+    }
+    EXPECT_GE(best, 0.8) << "digit " << i;
+    EXPECT_EQ(dark, i < 2) << "digit " << i;
+    EXPECT_EQ(darker_than_surroundings(img, boxes[i]), i < 2) << "digit " << i;
+  }
+}
+
+TEST(Proposals, TouchingDigitsAreAlsoCutIntoParts) {
+  cv::Mat img(120, 200, CV_8U, cv::Scalar(220));
+  // Two 14-px-wide, 40-px-tall bars joined at the bottom: one region 30 px wide.
+  img(cv::Rect(60, 40, 14, 40)).setTo(20);
+  img(cv::Rect(76, 40, 14, 40)).setTo(20);
+  img(cv::Rect(60, 76, 30, 4)).setTo(20);
+  const cv::Rect left(60, 40, 15, 40), right(75, 40, 15, 40);
+  bool found_left = false, found_right = false;
+  for (const Proposal& p : region_proposals(img)) {
+    found_left |= iou(p.box, left) >= 0.8;
+    found_right |= iou(p.box, right) >= 0.8;
+  }
+  EXPECT_TRUE(found_left);
+  EXPECT_TRUE(found_right);
+}
+
+TEST(Proposals, ContextCropPutsTheBoxInTwentyPixelsStrokesBright) {
+  std::vector<cv::Rect> boxes;
+  const cv::Mat img = digits_image(boxes);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    cv::Mat c;
+    ASSERT_TRUE(context_normalize(img, boxes[i], i < 2, c));
+    ASSERT_EQ(c.size(), cv::Size(28, 28));
+    ASSERT_EQ(c.type(), CV_32F);
+    // The outer 3 px are background (0); strokes reach 1; the ink's extent is 20 px on the
+    // box's longer side (within a pixel of rounding).
+    EXPECT_LT(cv::mean(c(cv::Rect(0, 0, 28, 3)))[0], 0.02);
+    double hi = 0;
+    cv::minMaxLoc(c, nullptr, &hi);
+    EXPECT_NEAR(hi, 1.0, 1e-6);
+    const cv::Rect ink = cv::boundingRect(c > 0.5);
+    EXPECT_NEAR(std::max(ink.width, ink.height), 20, 1.5) << "digit " << i;
+  }
+  cv::Mat flat(50, 50, CV_8U, cv::Scalar(90)), c;
+  EXPECT_FALSE(context_normalize(flat, {10, 10, 20, 20}, true, c));
+}
+
+TEST(BenchV2, ScoresDetectionsPerConditionAndReadsNumbers) {
+  SceneV2 s;
+  s.image = cv::Mat(100, 200, CV_8UC3, cv::Scalar::all(128));
+  auto digit = [&](cv::Rect b, int label, bool dark, const std::string& style, int number) {
+    DigitTruthV2 d;
+    d.truth = {b, label, -1};
+    d.dark_on_light = dark;
+    d.style = style;
+    d.number = number;
+    d.contrast = 0.6;
+    s.digits.push_back(d);
+  };
+  digit({10, 10, 10, 20}, 4, true, "DejaVuSans", 0);
+  digit({22, 10, 10, 20}, 2, true, "DejaVuSans", 0);
+  digit({100, 50, 12, 24}, 7, false, "mnist", -1);
+  s.numbers.push_back({cv::Rect(10, 10, 22, 20), "42", {0, 1}});
+  s.distractors.push_back({150, 10, 40, 20});
+  V2Output out;
+  out.candidates = {{10, 10, 10, 20}, {22, 10, 10, 20}, {100, 50, 12, 24}};
+  out.detections = {{{10, 10, 10, 20}, 4, 0.9f},
+                    {{22, 10, 10, 20}, 2, 0.9f},
+                    {{100, 50, 12, 24}, 1, 0.9f},    // found, read wrong
+                    {{160, 12, 10, 16}, 1, 0.9f}};  // on the letters
+  const V2Counts c = score_scene_v2(s, out);
+  EXPECT_EQ(c.det.truths, 3);
+  EXPECT_EQ(c.det.matched, 3);
+  EXPECT_EQ(c.det.read, 2);
+  EXPECT_EQ(c.covered, 3);
+  EXPECT_EQ(c.numbers, 1);
+  EXPECT_EQ(c.numbers_exact, 1);
+  EXPECT_EQ(c.distractor_hits, 1);
+  EXPECT_EQ(c.by.at("context").at("in a number").read, 2);
+  EXPECT_EQ(c.by.at("context").at("alone").found, 1);
+  EXPECT_EQ(c.by.at("context").at("alone").read, 0);
+  EXPECT_EQ(c.by.at("style").at("handwriting (MNIST test)").truths, 1);
+  EXPECT_EQ(c.by.at("polarity").at("dark on light").truths, 2);
+  // A number read with one digit wrong is not read exactly.
+  out.detections[1].label = 3;
+  EXPECT_EQ(score_scene_v2(s, out).numbers_exact, 0);
+  // Missing candidates show in candidate recall.
+  out.candidates.pop_back();
+  EXPECT_EQ(score_scene_v2(s, out).covered, 2);
+}
+
+TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {
+  test::Trained t = test::load_trained();
+  DetectConfig det;
+  det.proposals = ProposalKind::kRegions;
+  const std::vector<float> w = t.importance.weights();
+  ReaderConfig rc;
+  rc.negatives_per_scene = 20;
+  const Dataset mined = mine_region_crops(
+      [&](const cv::Mat& g) { return heatmap(t.model.net, g, w, det.heatmap); }, *gen_, det,
+      {1.0, 0.5, 0.25}, 0, 6, 10, rc);
+  const at::Tensor labels = mined.labels;
+  const int64_t negatives = labels.eq(10).sum().item<int64_t>();
+  EXPECT_EQ(mined.num_classes, 11);
+  EXPECT_LE(negatives, 6 * 20);
+  EXPECT_GT(negatives, 6 * 10);
+  EXPECT_GT(mined.size() - negatives, 6);  // digits found and labelled
+  EXPECT_LE(labels.max().item<int64_t>(), 10);
+}
+
+}  // namespace
+}  // namespace adgap
