@@ -64,17 +64,48 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
     const bool dark = inside < ring_mean(gray, b, std::max(2, b.height / 6));
     if (b.width <= cfg.max_aspect * b.height) raw.push_back({b, dark});
     if (b.width > cfg.split_aspect * b.height) {
-      // Touching digits or a whole number: equal parts of about a digit's width.
+      // Touching digits or a whole number: parts of about a digit's width, cut at equal
+      // widths and at the thinnest column near each such cut, each part's height fitted to
+      // the region's pixels in its columns.
+      std::vector<int> column(b.width, 0), top(b.width, INT32_MAX), bottom(b.width, -1);
+      for (const cv::Point& p : regions[i]) {
+        const int x = p.x - b.x;
+        column[x] += 1;
+        top[x] = std::min(top[x], p.y);
+        bottom[x] = std::max(bottom[x], p.y);
+      }
+      auto add_part = [&](int x0, int x1) {
+        int y0 = INT32_MAX, y1 = -1;
+        for (int x = x0; x < x1; ++x) {
+          y0 = std::min(y0, top[x - b.x]);
+          y1 = std::max(y1, bottom[x - b.x]);
+        }
+        if (y1 < 0 || x1 - x0 < 2) return;
+        const cv::Rect part(x0, y0, x1 - x0, y1 - y0 + 1);
+        if (part.height >= cfg.min_height &&
+            seen.insert({part.x, part.y, part.width, part.height}).second) {
+          raw.push_back({part, dark});
+        }
+      };
       const double n0 = b.width / (cfg.digit_aspect * b.height);
       for (int n = std::max(2, static_cast<int>(n0)); n <= static_cast<int>(n0) + 1; ++n) {
         if (n > cfg.max_parts) break;
-        for (int k = 0; k < n; ++k) {
-          const int x0 = b.x + static_cast<int>(std::lround(double(k) * b.width / n));
-          const int x1 = b.x + static_cast<int>(std::lround(double(k + 1) * b.width / n));
-          const cv::Rect part(x0, b.y, x1 - x0, b.height);
-          if (seen.insert({part.x, part.y, part.width, part.height}).second) {
-            raw.push_back({part, dark});
+        std::vector<int> equal = {b.x}, thin = {b.x};
+        const int reach = std::max(1, b.width / (4 * n));
+        for (int k = 1; k < n; ++k) {
+          const int c = static_cast<int>(std::lround(double(k) * b.width / n));
+          equal.push_back(b.x + c);
+          int best = c;
+          for (int x = std::max(1, c - reach); x <= std::min(b.width - 2, c + reach); ++x) {
+            if (column[x] < column[best]) best = x;
           }
+          thin.push_back(b.x + best);
+        }
+        equal.push_back(b.x + b.width);
+        thin.push_back(b.x + b.width);
+        for (int k = 0; k < n; ++k) {
+          add_part(equal[k], equal[k + 1]);
+          add_part(thin[k], thin[k + 1]);
         }
       }
     }

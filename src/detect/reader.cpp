@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <numeric>
 #include <random>
 
 #include "adgap/io/image.h"
@@ -83,7 +84,7 @@ Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
   return d;
 }
 
-Dataset mine_region_crops(const MapFunction& map_of, const SceneGeneratorV2& gen,
+Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGeneratorV2& gen,
                           const DetectConfig& det, const std::vector<double>& scales,
                           int64_t first, int64_t count, int64_t classes, const ReaderConfig& cfg,
                           std::ostream* log) {
@@ -93,7 +94,7 @@ Dataset mine_region_crops(const MapFunction& map_of, const SceneGeneratorV2& gen
   for (int64_t i = 0; i < count; ++i) {
     const SceneV2 s = gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(first + i));
     const cv::Mat gray = to_gray(s.image);
-    std::vector<std::pair<cv::Mat, int64_t>> near, far;
+    std::vector<cv::Mat> near, far;
     for (const Proposal& p : all_proposals(gray, map_of, det, scales)) {
       double best = 0;
       int64_t label = classes;
@@ -106,23 +107,40 @@ Dataset mine_region_crops(const MapFunction& map_of, const SceneGeneratorV2& gen
       }
       cv::Mat c;
       if (!context_normalize(gray, p.box, p.dark_on_light, c)) continue;
-      cv::Mat u8;
-      c.convertTo(u8, CV_8U, 255.0);
       if (label != classes) {
+        cv::Mat u8;
+        c.convertTo(u8, CV_8U, 255.0);
         crops.push_back(u8);
         labels.push_back(label);
       } else {
-        (best >= 0.2 ? near : far).push_back({u8, label});
+        (best >= 0.2 ? near : far).push_back(c);
       }
     }
-    // Near misses first, then a random sample of the rest (seeded by the scene).
+    // A third near misses, a third the judge's most digit-like, the rest random (seeded by
+    // the scene).
     std::mt19937_64 rng(s.seed);
     std::shuffle(near.begin(), near.end(), rng);
     std::shuffle(far.begin(), far.end(), rng);
-    near.insert(near.end(), far.begin(), far.end());
-    const size_t keep = std::min(near.size(), static_cast<size_t>(cfg.negatives_per_scene));
-    for (size_t k = 0; k < keep; ++k) {
-      crops.push_back(near[k].first);
+    const size_t quota = static_cast<size_t>(cfg.negatives_per_scene);
+    std::vector<cv::Mat> keep(near.begin(), near.begin() + std::min(near.size(), quota / 3));
+    if (!far.empty()) {
+      std::vector<float> conf(far.size(), 0.f);
+      if (!judge.is_empty()) {
+        const at::Tensor p = std::get<0>(read_crops(judge, far).max(1)).contiguous();
+        std::copy(p.data_ptr<float>(), p.data_ptr<float>() + far.size(), conf.begin());
+      }
+      std::vector<size_t> order(far.size());
+      std::iota(order.begin(), order.end(), 0);
+      const size_t hard = std::min(far.size(), quota / 3);
+      std::partial_sort(order.begin(), order.begin() + hard, order.end(),
+                        [&](size_t a, size_t b) { return conf[a] > conf[b]; });
+      std::shuffle(order.begin() + hard, order.end(), rng);  // the hardest first, then random
+      for (size_t k = 0; k < order.size() && keep.size() < quota; ++k) keep.push_back(far[order[k]]);
+    }
+    for (const cv::Mat& c : keep) {
+      cv::Mat u8;
+      c.convertTo(u8, CV_8U, 255.0);
+      crops.push_back(u8);
       labels.push_back(classes);
     }
     progress.update(i + 1, std::to_string(crops.size()) + " crops");
@@ -140,13 +158,15 @@ Dataset mine_region_crops(const MapFunction& map_of, const SceneGeneratorV2& gen
   return d;
 }
 
-TrainResult train_reader(const MapFunction& map_of, const Dataset& mnist, const DetectConfig& det,
-                         const ReaderConfig& cfg, std::ostream* log,
+TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
+                         const DetectConfig& det, const ReaderConfig& cfg, std::ostream* log,
                          const EpochCallback& on_epoch) {
+  SceneV2Config mining;
+  mining.max_side = 800;  // small scenes: the same digits and clutter, mined faster
   const Dataset mined =
       det.proposals == ProposalKind::kRegions
-          ? mine_region_crops(map_of, SceneGeneratorV2(mnist, SceneSplit::kTrain), det, cfg.scales,
-                              0, cfg.region_scenes, mnist.num_classes, cfg, log)
+          ? mine_region_crops(map_of, judge, SceneGeneratorV2(mnist, SceneSplit::kTrain, mining),
+                              det, cfg.scales, 0, cfg.region_scenes, mnist.num_classes, cfg, log)
           : mine_candidates(map_of, mnist, load_backgrounds(training_background_paths()), det,
                             cfg, log);
   if (log) {
@@ -159,7 +179,9 @@ TrainResult train_reader(const MapFunction& map_of, const Dataset& mnist, const 
   all.num_classes = mnist.num_classes + 1;
   all.images = at::cat({mnist.images, mined.images});
   all.labels = at::cat({mnist.labels, mined.labels});
-  return train_model(all, nullptr, cfg.train, log, on_epoch);
+  TrainConfig train = cfg.train;
+  if (det.proposals == ProposalKind::kRegions) train.epochs = cfg.region_epochs;
+  return train_model(all, nullptr, train, log, on_epoch);
 }
 
 }  // namespace adgap

@@ -403,8 +403,12 @@ struct SceneGeneratorV2::Impl {
     static const std::array<cv::Size, 8> kSizes = {
         cv::Size(320, 240),  cv::Size(400, 300),   cv::Size(640, 480),   cv::Size(640, 480),
         cv::Size(800, 600),  cv::Size(1024, 768),  cv::Size(1600, 1200), cv::Size(2048, 1536)};
-    cv::Size size = kSizes[rng.integer(0, static_cast<int>(kSizes.size()) - 1)];
-    if (rng.chance(cfg.phone_fraction)) size = cv::Size(4000, 3000);
+    int choices = static_cast<int>(kSizes.size());
+    while (cfg.max_side > 0 && choices > 1 && kSizes[choices - 1].width > cfg.max_side) --choices;
+    cv::Size size = kSizes[rng.integer(0, choices - 1)];
+    if (rng.chance(cfg.phone_fraction) && (cfg.max_side <= 0 || cfg.max_side >= 4000)) {
+      size = cv::Size(4000, 3000);
+    }
     if (rng.chance(0.2)) std::swap(size.width, size.height);  // portrait
     cv::Mat img = background(rng, size);
     cv::Mat grey;

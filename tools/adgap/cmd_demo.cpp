@@ -32,7 +32,8 @@ const char* const kPhotos[] = {"sudoku.png",     "licenseplate_motion.jpg",
                                "notes.png",      "digits.png"};
 constexpr int kDemoScenes = 4;        // benchmark v2 scenes shown as images
 constexpr int64_t kEvalScenes = 40;   // benchmark v2 eval-split scenes measured
-constexpr int64_t kReaderScenes = 600;  // v2 training scenes mined for the reader
+constexpr int64_t kReaderScenes = 600;  // v2 training scenes mined for the reader (a quick
+                                        //   one; adgap train-reader's default mines 1500)
 
 // The page's entry for one image: the detector's map cut at the paper's mean + 2 std, and its
 // detections.
@@ -104,8 +105,8 @@ int cmd_demo(int argc, char** argv) {
     rc.train.out_dir = reader_dir;
     rc.train.progress = false;
     const Detector miner = make_detector(model_file, reader_mining_options());
-    train_reader([&](const cv::Mat& g) { return miner.map(g); }, data.train, miner.cfg, rc,
-                 &std::cerr, write_training_report);
+    train_reader([&](const cv::Mat& g) { return miner.map(g); }, miner.model.net, data.train,
+                 miner.cfg, rc, &std::cerr, write_training_report);
   }
 
   std::cout << "== 4/5 heatmaps and detections" << std::endl;

@@ -1,4 +1,6 @@
 // adgap eval-v2: the detector on benchmark v2's scenes, with recall per condition.
+#include <opencv2/imgproc.hpp>
+
 #include <cstdio>
 #include <iostream>
 
@@ -27,6 +29,9 @@ int cmd_eval_v2(int argc, char** argv) {
   args.integer("count", &count, 1, 100000, "scenes");
   args.integer("first", &first, 0, 10000000, "index of the first scene in the split");
   args.integer("save", &save, 0, 1000, "scenes to save with their detections drawn");
+  std::string misses;
+  args.text("misses", &misses, "FILE",
+            "write a PNG of the digits no candidate covers (up to 100, each with its surroundings)");
   args.text("name", &name, "NAME", "base name of the result files");
   if (!args.parse(argc, argv, 2)) return 0;
   if (split != "tune" && split != "eval") throw UsageError("--split: '" + split + "' is not tune or eval");
@@ -35,14 +40,41 @@ int cmd_eval_v2(int argc, char** argv) {
   const Dataset digits = load_split(data_dir, "test", det.model.meta.num_classes);
   const SceneGeneratorV2 gen(digits, split == "eval" ? SceneSplit::kEval : SceneSplit::kTune);
   const std::vector<SceneV2> scenes = gen.make_range(first, count);
+  std::vector<cv::Mat> missed;
   const V2Counts c = evaluate_v2(
       scenes,
       [&](const cv::Mat& gray) { return detect_v2(det, gray); },
       [&](size_t i, const V2Output& out) {
+        for (const DigitTruthV2& t : scenes[i].digits) {
+          if (misses.empty() || missed.size() >= 100) break;
+          bool covered = false;
+          for (const cv::Rect& c : out.candidates) covered |= iou(c, t.truth.box) >= 0.5;
+          if (covered) continue;
+          const cv::Rect& b = t.truth.box;
+          const int m = std::max(b.width, b.height);
+          const cv::Rect r = cv::Rect(b.x - m, b.y - m, b.width + 2 * m, b.height + 2 * m) &
+                             cv::Rect(0, 0, scenes[i].image.cols, scenes[i].image.rows);
+          cv::Mat tile = scenes[i].image(r).clone();
+          cv::rectangle(tile, b - r.tl(), cv::Scalar(0, 0, 255), std::max(1, m / 40));
+          cv::resize(tile, tile, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
+          missed.push_back(tile);
+        }
         if (static_cast<int64_t>(i) >= save) return;
         write_png_atomic(o.out + "/" + name + "-" + std::to_string(i) + ".png",
                          draw_detections(scenes[i].image, out.detections));
       });
+  if (!misses.empty() && !missed.empty()) {
+    while (missed.size() % 10) missed.push_back(cv::Mat::zeros(96, 96, CV_8UC3));
+    std::vector<cv::Mat> rows;
+    for (size_t r = 0; r < missed.size(); r += 10) {
+      cv::Mat row;
+      cv::hconcat(std::vector<cv::Mat>(missed.begin() + r, missed.begin() + r + 10), row);
+      rows.push_back(row);
+    }
+    cv::Mat grid;
+    cv::vconcat(rows, grid);
+    write_png_atomic(misses, grid);
+  }
   char line[512];
   std::snprintf(line, sizeof line,
                 "%lld scenes (%.1f MP), %lld digits: candidate recall %.3f, precision %.3f, "

@@ -35,7 +35,8 @@ int cmd_train_reader(int argc, char** argv) {
   args.integer("negatives", &rc.negatives_per_scene, 0, 100000,
                "regions: 'not a digit' crops kept per scene");
   args.real("mine-k", &rc.k, -10, 10, "mining threshold mean + k std");
-  args.integer("epochs", &rc.train.epochs, 1, 1000, "reader training epochs");
+  args.integer("epochs", &rc.train.epochs, 1, 1000, "map: reader training epochs");
+  args.integer("region-epochs", &rc.region_epochs, 1, 1000, "regions: reader training epochs");
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");
   if (!args.parse(argc, argv, 2)) return 0;
   rc.train.seed = static_cast<uint64_t>(seed);
@@ -53,8 +54,8 @@ int cmd_train_reader(int argc, char** argv) {
   std::cout << "mining candidates on "
             << (det.cfg.proposals == ProposalKind::kRegions ? rc.region_scenes : rc.scenes)
             << " training scenes" << std::endl;
-  const TrainResult r = train_reader([&](const cv::Mat& g) { return det.map(g); }, mnist, det.cfg,
-                                     rc, &std::cerr, write_training_report);
+  const TrainResult r = train_reader([&](const cv::Mat& g) { return det.map(g); }, det.model.net,
+                                     mnist, det.cfg, rc, &std::cerr, write_training_report);
   std::cout << "wrote " << model_path(rc.train.out_dir) << " (" << r.meta.num_classes
             << " classes, last = not a digit)\n";
   return 0;

@@ -28,8 +28,10 @@ struct ReaderConfig {
   TrainConfig train = default_reader_training();  // the reader's own training settings
   // A reader for region proposals (DetectConfig::proposals == kRegions) learns from benchmark
   // v2's train split instead: training photos, fonts and MNIST training digits.
-  int64_t region_scenes = 1200;      // v2 training scenes to mine
-  int64_t negatives_per_scene = 60;  // "not a digit" crops kept per scene (near misses first)
+  int64_t region_scenes = 1500;      // v2 training scenes to mine (at most 800x600)
+  int64_t region_epochs = 10;        // training epochs of a region reader
+  int64_t negatives_per_scene = 90;  // "not a digit" crops kept per scene: a third near
+                                     //   misses, a third the most digit-like, a third random
 
   // The paper's recipe with 8 epochs, chosen on the benchmark's tune split with 6000 scenes.
   static TrainConfig default_reader_training();
@@ -57,9 +59,10 @@ Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
 
 // Crops (context_normalize) and labels of every proposal (all_proposals) on `count` scenes of
 // `gen` from index `first`: a proposal at IoU >= 0.5 with a digit takes its label, others are
-// "not a digit" (`classes`), of which at most cfg.negatives_per_scene per scene are kept:
-// near misses (IoU 0.2-0.5 with a digit: parts, pairs) first, then a random sample.
-Dataset mine_region_crops(const MapFunction& map_of, const SceneGeneratorV2& gen,
+// "not a digit" (`classes`), of which at most cfg.negatives_per_scene per scene are kept: near
+// misses (IoU 0.2-0.5 with a digit: parts, pairs), those `judge` (a digit classifier, e.g.
+// the model itself) finds most digit-like, and a random sample, a third each.
+Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGeneratorV2& gen,
                           const DetectConfig& det, const std::vector<double>& scales,
                           int64_t first, int64_t count, int64_t classes, const ReaderConfig& cfg,
                           std::ostream* log = nullptr);
@@ -67,10 +70,12 @@ Dataset mine_region_crops(const MapFunction& map_of, const SceneGeneratorV2& gen
 // The whole recipe: mines cfg.scenes training scenes (MNIST training digits `mnist` over
 // training_background_paths()) and trains the reader on `mnist` plus the mined crops, with
 // classes = mnist.num_classes + 1, into cfg.train.out_dir. With det.proposals == kRegions it
-// mines cfg.region_scenes of benchmark v2's train split (mine_region_crops) instead.
+// mines cfg.region_scenes of benchmark v2's train split (mine_region_crops) instead and
+// trains cfg.region_epochs.
 // `on_epoch` as train_model's.
-TrainResult train_reader(const MapFunction& map_of, const Dataset& mnist, const DetectConfig& det,
-                         const ReaderConfig& cfg, std::ostream* log,
+// `judge`: the model (used to pick digit-like negatives for region proposals).
+TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
+                         const DetectConfig& det, const ReaderConfig& cfg, std::ostream* log,
                          const EpochCallback& on_epoch = nullptr);
 
 }  // namespace adgap

@@ -72,9 +72,9 @@ std::string conditions_markdown(const V2Counts& c);
 // stroke regions without any map (what the map adds), and the annotated real photos.
 struct BenchV2Config {
   std::vector<Method> methods = all_methods();
-  int64_t eval_count = 300;    // eval-split scenes for the detector's own results
-  int64_t phone_count = 10;    // 4000x3000 scenes (their own eval-split seeds)
-  int64_t methods_count = 100;  // the first eval scenes, for the comparison of maps
+  int64_t eval_count = 200;    // eval-split scenes for the detector's own results
+  int64_t phone_count = 6;     // 4000x3000 scenes (their own eval-split seeds)
+  int64_t methods_count = 20;  // the first eval scenes, for the comparison of maps
   bool on_tune = false;        // report on the tune split (for choosing settings)
 };
 

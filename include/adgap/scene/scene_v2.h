@@ -44,6 +44,7 @@ struct SceneV2Config {
   double colour_fraction = 0.4;      // items in coloured ink
   double plate_fraction = 0.25;      // items on a flat plate (a sign, a label)
   double phone_fraction = 0.03;      // scenes of 4000x3000
+  int max_side = 0;                  // > 0: only scene sizes whose longer side is at most this
   int max_items = 5;                 // 0..max_items items per scene
   int min_height = 12;               // px, smallest digit height
   double max_height = 0.6;           // largest digit height, fraction of the scene height
