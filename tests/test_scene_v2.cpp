@@ -8,10 +8,12 @@
 #include <set>
 
 #include "adgap/detect/detect.h"
+#include "adgap/detect/detector.h"
 #include "adgap/detect/proposals.h"
 #include "adgap/detect/reader.h"
 #include "adgap/eval/bench_v2.h"
 #include "adgap/io/image.h"
+#include "adgap/model/model_file.h"
 #include "adgap/scene/scene_v2.h"
 #include "fixtures.h"
 #include "trained.h"
@@ -272,6 +274,32 @@ TEST_F(SceneV2Test, RegionDetectionCoversMostDigitsWithCandidates) {
   ASSERT_GT(total.det.truths, 30);
   EXPECT_GE(total.candidate_recall(), 0.75);
   EXPECT_GT(detections, 0);
+}
+
+TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
+  const std::string dir = test::ensure_trained();
+  test::TempDir tmp;
+  auto reader_with = [&](const std::string& dataset) {
+    ModelMeta meta;
+    meta.num_classes = 11;
+    meta.dataset = dataset;
+    LeNet net(meta.net_options());
+    const std::string path = tmp.file(dataset + ".pt");
+    save_model(path, net, meta);
+    return path;
+  };
+  Options o;
+  o.weights = dir + "/weights.json";
+  o.reader = reader_with(kRegionReaderData);
+  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kRegions);
+  o.reader = reader_with("mnist+mined");
+  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kMap);
+  o.reader = "none";
+  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kMap);
+  o.proposals = "regions";  // asked for explicitly
+  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kRegions);
+  o.proposals = "boxes";
+  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
 }
 
 TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {

@@ -175,7 +175,8 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
          << " not digits" << std::endl;
   }
   Dataset all;
-  all.name = det.proposals == ProposalKind::kRegions ? kRegionReaderData : "mnist+mined/train";
+  all.name = det.proposals == ProposalKind::kRegions ? std::string(kRegionReaderData) + "/train"
+                                                     : "mnist+mined/train";
   all.num_classes = mnist.num_classes + 1;
   all.images = at::cat({mnist.images, mined.images});
   all.labels = at::cat({mnist.labels, mined.labels});

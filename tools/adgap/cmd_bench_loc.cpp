@@ -55,12 +55,13 @@ int cmd_bench_loc(int argc, char** argv) {
     if (cfg.methods.empty()) throw UsageError("--methods: no method given");
   }
   if (bench != "v1" && bench != "v2") throw UsageError("--bench: '" + bench + "' is not v2 or v1");
-  if (bench == "v2" && o.lib.proposals != "regions") {
-    throw UsageError("--bench v2 compares maps within the region-proposal chain: --proposals "
-                     "regions");
-  }
   const Localizer loc = o.load();
   const Detector& det = loc.detector();
+  if (bench == "v2" && det.cfg.proposals != ProposalKind::kRegions) {
+    throw UsageError("--bench v2 compares maps within the region-proposal chain, which needs a "
+                     "reader trained on region proposals (adgap train-reader) and --proposals "
+                     "auto or regions");
+  }
   const Dataset digits = load_split(data_dir, "test", det.model.meta.num_classes);
   const std::vector<RealPhoto> real = real_file.empty()
                                           ? std::vector<RealPhoto>{}

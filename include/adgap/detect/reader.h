@@ -48,7 +48,7 @@ LoadedModel load_reader(const std::string& path, int64_t model_classes);
 
 // The dataset name a reader for region proposals records (ModelMeta::dataset): such a reader
 // reads crops with their surroundings (context_normalize), others MNIST-style crops.
-inline constexpr const char* kRegionReaderData = "mnist+mined-v2/train";
+inline constexpr const char* kRegionReaderData = "mnist+mined-v2";
 
 // MNIST-style crops (N, 1, 28, 28) uint8 and labels (0..classes-1 digits, `classes` = not a
 // digit) mined from scenes made with `digits` on `backgrounds`; `map_of` gives the map.
