@@ -8,15 +8,11 @@
 #include <set>
 #include <tuple>
 
+#include "adgap/detect/detect.h"
+
 namespace adgap {
 
 namespace {
-
-double box_iou(const cv::Rect& a, const cv::Rect& b) {
-  const double inter = (a & b).area();
-  const double uni = double(a.area()) + b.area() - inter;
-  return uni > 0 ? inter / uni : 0.0;
-}
 
 // Mean grey level of the ring `pad` px wide around `box` (inside the image).
 double ring_mean(const cv::Mat& gray, const cv::Rect& box, int pad) {
@@ -123,7 +119,7 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
     const int reach = static_cast<int>(std::ceil((1 - cfg.same_box) * a.width / cfg.same_box)) + 1;
     for (size_t j = i + 1; j < raw.size() && raw[j].box.x <= a.x + reach; ++j) {
       if (!gone[j] && raw[j].dark_on_light == raw[i].dark_on_light &&
-          box_iou(a, raw[j].box) > cfg.same_box) {
+          iou(a, raw[j].box) > cfg.same_box) {
         gone[j] = true;
       }
     }

@@ -41,6 +41,25 @@ LoadedModel load_reader(const std::string& path, int64_t model_classes) {
   return r;
 }
 
+namespace {
+
+// 28x28 uint8 crops and their labels as a dataset of `classes` classes.
+Dataset crops_dataset(const std::string& name, int64_t classes, const std::vector<cv::Mat>& crops,
+                      const std::vector<int64_t>& labels) {
+  Dataset d;
+  d.name = name;
+  d.num_classes = classes;
+  const int64_t n = static_cast<int64_t>(crops.size());
+  d.images = at::empty({n, 1, 28, 28}, at::kByte);
+  for (int64_t i = 0; i < n; ++i) {
+    d.images[i][0].copy_(at::from_blob(crops[i].data, {28, 28}, at::kByte));
+  }
+  d.labels = at::tensor(labels);
+  return d;
+}
+
+}  // namespace
+
 Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
                         const std::vector<cv::Mat>& backgrounds, const DetectConfig& det,
                         const ReaderConfig& cfg, std::ostream* log) {
@@ -72,16 +91,7 @@ Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
     progress.update(i + 1, std::to_string(crops.size()) + " candidates");
   }
   progress.finish();
-  Dataset d;
-  d.name = "mined/train";
-  d.num_classes = background + 1;
-  const int64_t n = static_cast<int64_t>(crops.size());
-  d.images = at::empty({n, 1, 28, 28}, at::kByte);
-  for (int64_t i = 0; i < n; ++i) {
-    d.images[i][0].copy_(at::from_blob(crops[i].data, {28, 28}, at::kByte));
-  }
-  d.labels = at::tensor(labels);
-  return d;
+  return crops_dataset("mined/train", background + 1, crops, labels);
 }
 
 Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGeneratorV2& gen,
@@ -146,16 +156,7 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
     progress.update(i + 1, std::to_string(crops.size()) + " crops");
   }
   progress.finish();
-  Dataset d;
-  d.name = "mined-v2/train";
-  d.num_classes = classes + 1;
-  const int64_t n = static_cast<int64_t>(crops.size());
-  d.images = at::empty({n, 1, 28, 28}, at::kByte);
-  for (int64_t i = 0; i < n; ++i) {
-    d.images[i][0].copy_(at::from_blob(crops[i].data, {28, 28}, at::kByte));
-  }
-  d.labels = at::tensor(labels);
-  return d;
+  return crops_dataset("mined-v2/train", classes + 1, crops, labels);
 }
 
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,

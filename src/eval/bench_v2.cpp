@@ -9,28 +9,6 @@
 
 namespace adgap {
 
-std::vector<int> assign_detections(const std::vector<Detection>& dets,
-                                   const std::vector<DigitTruth>& truths, double min_iou) {
-  std::vector<size_t> order(dets.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return dets[a].score > dets[b].score; });
-  std::vector<int> owner(truths.size(), -1);
-  for (size_t i : order) {
-    int best = -1;
-    double best_iou = min_iou;
-    for (size_t t = 0; t < truths.size(); ++t) {
-      const double v = iou(dets[i].box, truths[t].box);
-      if (owner[t] < 0 && v >= best_iou) {
-        best = static_cast<int>(t);
-        best_iou = v;
-      }
-    }
-    if (best >= 0) owner[best] = static_cast<int>(i);
-  }
-  return owner;
-}
-
 V2Counts& V2Counts::operator+=(const V2Counts& o) {
   det += o.det;
   covered += o.covered;
@@ -203,18 +181,6 @@ void log_counts(std::ostream* log, const std::string& what, const V2Counts& c) {
   *log << line << std::endl;
 }
 
-std::vector<Detection> without_ignored(const std::vector<Detection>& dets,
-                                       const std::vector<cv::Rect>& ignore) {
-  std::vector<Detection> kept;
-  for (const Detection& d : dets) {
-    const cv::Point c(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
-    if (std::none_of(ignore.begin(), ignore.end(), [&](const cv::Rect& r) { return r.contains(c); })) {
-      kept.push_back(d);
-    }
-  }
-  return kept;
-}
-
 }  // namespace
 
 BenchV2Result run_bench_v2(const Detector& det, const Dataset& digits,
@@ -263,7 +229,7 @@ BenchV2Result run_bench_v2(const Detector& det, const Dataset& digits,
     pr.path = p.path;
     pr.negative = p.negative;
     const V2Output out = detect_v2(det, p.gray);
-    pr.det = match_detections(without_ignored(out.detections, p.ignore), p.digits);
+    pr.det = match_detections(drop_ignored(out.detections, p.ignore), p.digits);
     pr.covered = covered_truths(out.candidates, p.digits);
     r.real.push_back(pr);
     if (log) {

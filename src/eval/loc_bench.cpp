@@ -15,19 +15,6 @@ std::vector<cv::Rect> boxes_of(const Scene& s) {
   return b;
 }
 
-// Detections whose centre lies in an ignored region do not count either way.
-std::vector<Detection> drop_ignored(const std::vector<Detection>& dets,
-                                    const std::vector<cv::Rect>& ignore) {
-  std::vector<Detection> kept;
-  for (const Detection& d : dets) {
-    const cv::Point c(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
-    bool skip = false;
-    for (const cv::Rect& r : ignore) skip |= r.contains(c);
-    if (!skip) kept.push_back(d);
-  }
-  return kept;
-}
-
 // One method through the benchmark.
 LocBenchRow bench_method(Method m, const Detector& base, const std::vector<Scene>& tune,
                          const std::vector<Scene>& eval, const std::vector<RealPhoto>& real,

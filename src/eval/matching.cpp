@@ -28,32 +28,52 @@ nlohmann::json MatchCounts::to_json() const {
           {"label_accuracy", label_accuracy()}};
 }
 
-MatchCounts match_detections(const std::vector<Detection>& dets,
-                             const std::vector<DigitTruth>& truths, double min_iou) {
-  MatchCounts c;
-  c.truths = static_cast<int64_t>(truths.size());
-  c.detections = static_cast<int64_t>(dets.size());
+std::vector<int> assign_detections(const std::vector<Detection>& dets,
+                                   const std::vector<DigitTruth>& truths, double min_iou) {
   std::vector<size_t> order(dets.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return dets[a].score > dets[b].score; });
-  std::vector<bool> taken(truths.size(), false);
+  std::vector<int> owner(truths.size(), -1);
   for (size_t i : order) {
     int best = -1;
     double best_iou = min_iou;
     for (size_t t = 0; t < truths.size(); ++t) {
       const double v = iou(dets[i].box, truths[t].box);
-      if (!taken[t] && v >= best_iou) {
+      if (owner[t] < 0 && v >= best_iou) {
         best = static_cast<int>(t);
         best_iou = v;
       }
     }
-    if (best < 0) continue;
-    taken[best] = true;
+    if (best >= 0) owner[best] = static_cast<int>(i);
+  }
+  return owner;
+}
+
+MatchCounts match_detections(const std::vector<Detection>& dets,
+                             const std::vector<DigitTruth>& truths, double min_iou) {
+  MatchCounts c;
+  c.truths = static_cast<int64_t>(truths.size());
+  c.detections = static_cast<int64_t>(dets.size());
+  const std::vector<int> owner = assign_detections(dets, truths, min_iou);
+  for (size_t t = 0; t < truths.size(); ++t) {
+    if (owner[t] < 0) continue;
     ++c.matched;
-    if (dets[i].label == truths[best].label) ++c.read;
+    if (dets[owner[t]].label == truths[t].label) ++c.read;
   }
   return c;
+}
+
+std::vector<Detection> drop_ignored(const std::vector<Detection>& dets,
+                                    const std::vector<cv::Rect>& ignore) {
+  std::vector<Detection> kept;
+  for (const Detection& d : dets) {
+    const cv::Point c(d.box.x + d.box.width / 2, d.box.y + d.box.height / 2);
+    if (std::none_of(ignore.begin(), ignore.end(), [&](const cv::Rect& r) { return r.contains(c); })) {
+      kept.push_back(d);
+    }
+  }
+  return kept;
 }
 
 int64_t covered_truths(const std::vector<cv::Rect>& boxes, const std::vector<DigitTruth>& truths,

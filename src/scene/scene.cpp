@@ -11,6 +11,7 @@
 #include "adgap/io/atomic_file.h"
 #include "adgap/io/image.h"
 #include "adgap/io/png.h"
+#include "rng.h"
 
 namespace adgap {
 
@@ -57,19 +58,7 @@ SceneConfig benchmark_scene_config() {
 
 namespace {
 
-// Uniform helpers on a generator whose algorithm the standard fixes (mt19937_64); the
-// distributions are written out so the sequence does not depend on the standard library.
-struct Rng {
-  std::mt19937_64 g;
-  explicit Rng(uint64_t seed) : g(seed) {}
-  double uniform() { return static_cast<double>(g() >> 11) * 0x1.0p-53; }  // [0, 1)
-  double uniform(double a, double b) { return a + (b - a) * uniform(); }
-  int integer(int a, int b) { return a + static_cast<int>(g() % static_cast<uint64_t>(b - a + 1)); }
-  double normal() {  // Box-Muller
-    const double u = std::max(uniform(), 1e-300), v = uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(2 * M_PI * v);
-  }
-};
+using scene_detail::Rng;
 
 // A random crop of a background at the scene's size, as float gray-level BGR.
 cv::Mat background(const std::vector<cv::Mat>& bgs, Rng& rng, const SceneConfig& cfg) {

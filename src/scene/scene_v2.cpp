@@ -18,6 +18,7 @@
 #include "adgap/io/atomic_file.h"
 #include "adgap/io/image.h"
 #include "adgap/io/png.h"
+#include "rng.h"
 
 namespace adgap {
 
@@ -28,6 +29,13 @@ const char* to_string(SceneSplit s) {
     case SceneSplit::kEval: return "eval";
   }
   return "?";
+}
+
+SceneSplit parse_scene_split(const std::string& s) {
+  for (SceneSplit v : {SceneSplit::kTrain, SceneSplit::kTune, SceneSplit::kEval}) {
+    if (s == to_string(v)) return v;
+  }
+  throw std::invalid_argument("'" + s + "' is not one of eval, tune, train");
 }
 
 uint64_t v2_first_seed(SceneSplit split) {
@@ -147,18 +155,7 @@ Scene SceneV2::as_scene() const {
 
 namespace {
 
-struct Rng {
-  std::mt19937_64 g;
-  explicit Rng(uint64_t seed) : g(seed) {}
-  double uniform() { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
-  double uniform(double a, double b) { return a + (b - a) * uniform(); }
-  int integer(int a, int b) { return a + static_cast<int>(g() % static_cast<uint64_t>(b - a + 1)); }
-  bool chance(double p) { return uniform() < p; }
-  double normal() {
-    const double u = std::max(uniform(), 1e-300), v = uniform();
-    return std::sqrt(-2 * std::log(u)) * std::cos(2 * M_PI * v);
-  }
-};
+using scene_detail::Rng;
 
 // A glyph rendered once at a large size: its ink as alpha in [0, 1] (tight box), where the
 // baseline lies below the box's top, and how far the pen moves after it.

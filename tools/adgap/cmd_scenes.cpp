@@ -33,10 +33,11 @@ int cmd_scenes(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   if (kind == "v2") {
     SceneSplit sp;
-    if (split == "eval") sp = SceneSplit::kEval;
-    else if (split == "tune") sp = SceneSplit::kTune;
-    else if (split == "train") sp = SceneSplit::kTrain;
-    else throw UsageError("--split: '" + split + "' is not one of eval, tune, train");
+    try {
+      sp = parse_scene_split(split);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--split: ") + e.what());
+    }
     const Dataset digits = load_split(data_dir, sp == SceneSplit::kTrain ? "train" : "test");
     export_scenes_v2(out, SceneGeneratorV2(digits, sp), std::max<int64_t>(first_seed, 0), count);
     std::cout << "wrote " << count << " scenes and truth.json to " << out << "\n";

@@ -20,10 +20,6 @@
 
 namespace adgap {
 
-// Per truth: the index of the detection matched to it (greedy by score, IoU >= min_iou), or -1.
-std::vector<int> assign_detections(const std::vector<Detection>& dets,
-                                   const std::vector<DigitTruth>& truths, double min_iou = 0.5);
-
 struct BucketCounts {
   int64_t truths = 0;
   int64_t covered = 0;  // with a candidate at IoU >= 0.5

@@ -40,7 +40,12 @@ struct MatchCounts {
   nlohmann::json to_json() const;
 };
 
-// Matches detections in descending score order, each to the unmatched truth of highest IoU.
+// Per truth: the index of the detection matched to it, or -1. Detections are matched in
+// descending score order, each to the unmatched truth of highest IoU (at least min_iou).
+std::vector<int> assign_detections(const std::vector<Detection>& dets,
+                                   const std::vector<DigitTruth>& truths, double min_iou = 0.5);
+
+// Counts of assign_detections' matching.
 MatchCounts match_detections(const std::vector<Detection>& dets,
                              const std::vector<DigitTruth>& truths, double min_iou = 0.5);
 
@@ -48,6 +53,11 @@ MatchCounts match_detections(const std::vector<Detection>& dets,
 // numerator).
 int64_t covered_truths(const std::vector<cv::Rect>& boxes, const std::vector<DigitTruth>& truths,
                        double min_iou = 0.5);
+
+// The detections whose centre lies in none of the `ignore` regions (regions whose digits are
+// not annotated: detections there count neither way).
+std::vector<Detection> drop_ignored(const std::vector<Detection>& dets,
+                                    const std::vector<cv::Rect>& ignore);
 
 // A detector under evaluation: an 8-bit gray image in, detections out.
 using SceneDetector = std::function<std::vector<Detection>(const cv::Mat& gray)>;

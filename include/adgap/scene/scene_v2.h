@@ -23,6 +23,8 @@ namespace adgap {
 
 enum class SceneSplit { kTrain, kTune, kEval };
 const char* to_string(SceneSplit s);
+// "train", "tune" or "eval"; throws std::invalid_argument naming the text otherwise.
+SceneSplit parse_scene_split(const std::string& s);
 
 // Digit-free photos for one split (absolute paths; no photo is in two splits). Photos that are
 // not installed are skipped; throws std::runtime_error when a split has fewer than 3 left.
