@@ -2,6 +2,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "adgap/data/dataset.h"
 #include "adgap/data/idx.h"
 #include "fixtures.h"
@@ -121,6 +123,24 @@ TEST(Dataset, LoadsSplitAndTakesClassCountFromData) {
   EXPECT_EQ(test.size(), 5);
   const at::Tensor x = to_input(test.images);
   EXPECT_NEAR(x.max().item<float>(), test.images.max().item<uint8_t>() / 255.0f, 1e-7f);
+}
+
+TEST(Dataset, SavedSplitReadsBackIdentically) {
+  TempDir dir;
+  Dataset d;
+  d.name = "crops/mined";
+  d.num_classes = 11;
+  d.images = at::randint(0, 256, {7, 1, 28, 28}, at::kByte);
+  d.labels = at::tensor(std::vector<int64_t>{0, 10, 3, 10, 9, 1, 10});
+  save_split(d, dir.str() + "/sub", "mined");
+  const Dataset back = load_split(dir.str() + "/sub", "mined", 11);
+  EXPECT_TRUE(at::equal(back.images, d.images));
+  EXPECT_TRUE(at::equal(back.labels, d.labels));
+  EXPECT_EQ(back.name, "sub/mined");
+  // A label that does not fit a byte is refused before anything is written.
+  d.labels[2] = 300;
+  EXPECT_THROW(save_split(d, dir.str() + "/other", "mined"), c10::Error);
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/other"));
 }
 
 TEST(Dataset, MismatchedCountsAndLabelRangeAreReported) {

@@ -43,6 +43,20 @@ TEST(LeNet, ClassCountComesFromOptions) {
   EXPECT_THROW(LeNet(LeNetOptions{1, 10, 30}), c10::Error);
 }
 
+TEST(LeNet, WidthsWidenEveryLayer) {
+  LeNet net(LeNetOptions{1, 11, 28, LeNetWidths{16, 32, 128, 64}});
+  int64_t n = 0;
+  for (const auto& p : net->parameters()) n += p.numel();
+  // conv1 16*25+16, conv2 32*16*25+32, fc 32*49*128+128, 128*64+64, 64*11+11.
+  EXPECT_EQ(n, 416 + 12832 + 200832 + 8256 + 715);
+  EXPECT_EQ(net->trunk_channels(), 32);
+  EXPECT_EQ(net->trunk(at::rand({2, 1, 28, 28})).sizes(), (at::IntArrayRef{2, 32, 7, 7}));
+  EXPECT_EQ(net->forward(at::rand({3, 1, 28, 28})).sizes(), (at::IntArrayRef{3, 11}));
+  EXPECT_THROW(LeNet(LeNetOptions{1, 10, 28, LeNetWidths{0, 16, 120, 84}}), c10::Error);
+  EXPECT_TRUE(LeNetWidths{}.is_table1());
+  EXPECT_FALSE((LeNetWidths{6, 16, 120, 85}.is_table1()));
+}
+
 TEST(LeNet, ShapeChecksStayOnAndNameTheShape) {
   LeNet net;
   EXPECT_THROW(net->trunk(at::rand({1, 3, 28, 28})), c10::Error);

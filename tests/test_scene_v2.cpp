@@ -319,6 +319,36 @@ TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {
   EXPECT_GT(negatives, 6 * 10);
   EXPECT_GT(mined.size() - negatives, 6);  // digits found and labelled
   EXPECT_LE(labels.max().item<int64_t>(), 10);
+
+  // Saved crops train a wide reader without mining again, and that reader can judge a second
+  // round of mining (its "not a digit" probability picks the negatives).
+  test::TempDir tmp;
+  save_split(mined, tmp.file("round1"), "mined");
+  ReaderConfig again;
+  again.region_scenes = 0;
+  again.use_mined = {tmp.file("round1")};
+  again.region_epochs = 1;
+  again.region_widths = {8, 24, 64, 32};
+  again.train.out_dir = tmp.file("reader");
+  again.train.progress = false;
+  const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 3000);
+  const MapFunction map_of = [&](const cv::Mat& g) {
+    return heatmap(t.model.net, g, w, det.heatmap);
+  };
+  const TrainResult r = train_reader(map_of, t.model.net, mnist, det, again, nullptr);
+  ASSERT_TRUE(r.finished);
+  const LoadedModel reader = load_reader(tmp.file("reader") + "/model.pt", 10);
+  EXPECT_EQ(reader.meta.arch, "lenet-wide");
+  EXPECT_EQ(reader.meta.dataset, kRegionReaderData);
+  EXPECT_TRUE((reader.meta.widths == LeNetWidths{8, 24, 64, 32}));
+  const Dataset second =
+      mine_region_crops(map_of, reader.net, *gen_, det, {1.0, 0.5, 0.25}, 6, 3, 10, rc);
+  const int64_t second_negatives = second.labels.eq(10).sum().item<int64_t>();
+  EXPECT_GT(second_negatives, 3 * 10);
+  EXPECT_LE(second_negatives, 3 * 20);
+  // No scene and no saved crops: nothing to train on.
+  again.use_mined.clear();
+  EXPECT_THROW(train_reader(map_of, t.model.net, mnist, det, again, nullptr), c10::Error);
 }
 
 }  // namespace

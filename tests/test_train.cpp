@@ -93,6 +93,33 @@ TEST_F(TrainTest, ModelFileRoundTripKeepsWeightsAndMetadata) {
   EXPECT_EQ(files, 1);
 }
 
+TEST_F(TrainTest, WideModelFileRoundTripsAndTable1FilesStayAsTheyWere) {
+  test::TempDir dir;
+  at::manual_seed(4);
+  ModelMeta meta;
+  meta.arch = "lenet-wide";
+  meta.widths = {8, 24, 100, 50};
+  meta.num_classes = 11;
+  LeNet net(meta.net_options());
+  save_model(dir.file("w.pt"), net, meta);
+  LoadedModel back = load_model(dir.file("w.pt"));
+  EXPECT_EQ(back.meta.to_json(), meta.to_json());
+  EXPECT_EQ(back.meta.to_json().at("widths"), nlohmann::json({8, 24, 100, 50}));
+  EXPECT_EQ(back.net->trunk_channels(), 24);
+  expect_same_weights(net, back.net, 0.0);
+  // Table 1 metadata has no widths field, as before wide models existed.
+  EXPECT_FALSE(ModelMeta{}.to_json().contains("widths"));
+  // A wide model without its widths is refused, naming the file.
+  nlohmann::json j = meta.to_json();
+  j.erase("widths");
+  try {
+    ModelMeta::from_json(j, "x.pt");
+    FAIL() << "accepted a wide model without widths";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("x.pt"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TrainTest, LoadingGarbageNamesTheFile) {
   test::TempDir dir;
   test::write_bytes(dir.file("bad.pt"), {1, 2, 3, 4, 5});

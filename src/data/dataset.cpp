@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "adgap/data/idx.h"
+#include "adgap/io/atomic_file.h"
 
 namespace adgap {
 
@@ -45,6 +46,40 @@ Dataset load_split(const std::string& dir, const std::string& split, int64_t num
   d.labels = at::from_blob(lbl.data.data(), {n}, at::kByte).to(at::kLong);
   d.num_classes = num_classes;
   return d;
+}
+
+namespace {
+
+void put_be32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+}  // namespace
+
+void save_split(const Dataset& d, const std::string& dir, const std::string& split) {
+  TORCH_CHECK(d.images.dim() == 4 && d.images.size(1) == 1 && d.images.scalar_type() == at::kByte &&
+                  d.labels.numel() == d.images.size(0),
+              "save_split: expected (N, 1, H, W) uint8 images and N labels");
+  TORCH_CHECK(d.labels.numel() == 0 || (d.labels.min().item<int64_t>() >= 0 &&
+                                        d.labels.max().item<int64_t>() < 256),
+              "save_split: labels must lie in [0, 256)");
+  std::filesystem::create_directories(dir);
+  const int64_t n = d.images.size(0), h = d.images.size(2), w = d.images.size(3);
+  std::string img, lbl;
+  put_be32(img, kIdxMagicImages);
+  put_be32(img, static_cast<uint32_t>(n));
+  put_be32(img, static_cast<uint32_t>(h));
+  put_be32(img, static_cast<uint32_t>(w));
+  const at::Tensor pixels = d.images.contiguous();
+  img.append(reinterpret_cast<const char*>(pixels.data_ptr<uint8_t>()),
+             static_cast<size_t>(n * h * w));
+  put_be32(lbl, kIdxMagicLabels);
+  put_be32(lbl, static_cast<uint32_t>(n));
+  const at::Tensor labels = d.labels.to(at::kByte).contiguous();
+  lbl.append(reinterpret_cast<const char*>(labels.data_ptr<uint8_t>()), static_cast<size_t>(n));
+  const std::filesystem::path base(dir);
+  atomic_write_text((base / (split + "-images-idx3-ubyte")).string(), img);
+  atomic_write_text((base / (split + "-labels-idx1-ubyte")).string(), lbl);
 }
 
 at::Tensor to_input(const at::Tensor& images_u8) {

@@ -136,7 +136,13 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
     if (!far.empty()) {
       std::vector<float> conf(far.size(), 0.f);
       if (!judge.is_empty()) {
-        const at::Tensor p = std::get<0>(read_crops(judge, far).max(1)).contiguous();
+        const at::Tensor probs = read_crops(judge, far);
+        // A reader (a "not a digit" class last) judges by 1 - P(not a digit), a digit
+        // classifier by its top probability.
+        const at::Tensor p = (probs.size(1) == classes + 1
+                                  ? 1.0f - probs.select(1, classes)
+                                  : std::get<0>(probs.max(1)))
+                                 .contiguous();
         std::copy(p.data_ptr<float>(), p.data_ptr<float>() + far.size(), conf.begin());
       }
       std::vector<size_t> order(far.size());
@@ -164,25 +170,47 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
                          const EpochCallback& on_epoch) {
   SceneV2Config mining;
   mining.max_side = 800;  // small scenes: the same digits and clutter, mined faster
-  const Dataset mined =
-      det.proposals == ProposalKind::kRegions
-          ? mine_region_crops(map_of, judge, SceneGeneratorV2(mnist, SceneSplit::kTrain, mining),
-                              det, cfg.scales, 0, cfg.region_scenes, mnist.num_classes, cfg, log)
-          : mine_candidates(map_of, mnist, load_backgrounds(training_background_paths()), det,
-                            cfg, log);
+  const bool regions = det.proposals == ProposalKind::kRegions;
+  std::vector<at::Tensor> images, labels;
+  if (!regions || cfg.region_scenes > 0) {
+    const Dataset fresh =
+        regions ? mine_region_crops(map_of, judge,
+                                    SceneGeneratorV2(mnist, SceneSplit::kTrain, mining), det,
+                                    cfg.scales, cfg.first_region_scene, cfg.region_scenes,
+                                    mnist.num_classes, cfg, log)
+                : mine_candidates(map_of, mnist, load_backgrounds(training_background_paths()),
+                                  det, cfg, log);
+    if (!cfg.save_mined.empty()) save_split(fresh, cfg.save_mined, "mined");
+    images.push_back(fresh.images);
+    labels.push_back(fresh.labels);
+  }
+  for (const std::string& dir : cfg.use_mined) {
+    const Dataset d = load_split(dir, "mined", mnist.num_classes + 1);
+    if (log) *log << "read " << d.size() << " mined crops from " << dir << std::endl;
+    images.push_back(d.images);
+    labels.push_back(d.labels);
+  }
+  TORCH_CHECK(!images.empty(), "train_reader: no scenes to mine and no mined crops given");
+  Dataset mined;
+  mined.name = "mined/train";
+  mined.num_classes = mnist.num_classes + 1;
+  mined.images = at::cat(images);
+  mined.labels = at::cat(labels);
   if (log) {
     const int64_t neg = mined.labels.eq(mnist.num_classes).sum().item<int64_t>();
     *log << "mined " << mined.size() << " candidates: " << mined.size() - neg << " digits, " << neg
          << " not digits" << std::endl;
   }
   Dataset all;
-  all.name = det.proposals == ProposalKind::kRegions ? std::string(kRegionReaderData) + "/train"
-                                                     : "mnist+mined/train";
+  all.name = regions ? std::string(kRegionReaderData) + "/train" : "mnist+mined/train";
   all.num_classes = mnist.num_classes + 1;
   all.images = at::cat({mnist.images, mined.images});
   all.labels = at::cat({mnist.labels, mined.labels});
   TrainConfig train = cfg.train;
-  if (det.proposals == ProposalKind::kRegions) train.epochs = cfg.region_epochs;
+  if (regions) {
+    train.epochs = cfg.region_epochs;
+    train.widths = cfg.region_widths;
+  }
   return train_model(all, nullptr, train, log, on_epoch);
 }
 

@@ -130,13 +130,13 @@ cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& w
   if (gray.empty() || gray.type() != CV_8UC1) {
     throw std::invalid_argument("raw_heatmap: expected a non-empty 8-bit grayscale image");
   }
-  if (static_cast<int64_t>(weights.size()) != LeNetImpl::kTrunkChannels) {
-    throw std::invalid_argument("raw_heatmap: need " + std::to_string(LeNetImpl::kTrunkChannels) +
+  if (static_cast<int64_t>(weights.size()) != net->trunk_channels()) {
+    throw std::invalid_argument("raw_heatmap: need " + std::to_string(net->trunk_channels()) +
                                 " weights, got " + std::to_string(weights.size()));
   }
   if (cfg.tile < 0) throw std::invalid_argument("raw_heatmap: tile must be >= 0");
   const Polarity pol = resolve_polarity(gray, cfg.polarity);
-  at::Tensor w = at::tensor(weights).view({LeNetImpl::kTrunkChannels, 1, 1});
+  at::Tensor w = at::tensor(weights).view({net->trunk_channels(), 1, 1});
   at::NoGradGuard no_grad;
   const EvalModeGuard eval_mode(net);
 

@@ -12,7 +12,7 @@ namespace adgap {
 
 FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t batch_size) {
   TORCH_CHECK(batch_size > 0, "compute_importance: batch_size must be positive");
-  const int64_t ch = LeNetImpl::kTrunkChannels, nc = net->options().num_classes;
+  const int64_t ch = net->trunk_channels(), nc = net->options().num_classes;
   const int64_t variants = ch + 1;  // 0: nothing blocked, 1 + i: channel i blocked
   // Masks (V, 16, 1, 1): row 0 all ones, row 1 + i zero at channel i.
   at::Tensor masks = at::ones({variants, ch, 1, 1});

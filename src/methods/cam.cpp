@@ -8,7 +8,7 @@
 namespace adgap {
 
 void train_cam(LeNet& net, const Dataset& data, FilterImportance& imp, int64_t epochs) {
-  const int64_t ch = LeNetImpl::kTrunkChannels, nc = net->options().num_classes;
+  const int64_t ch = net->trunk_channels(), nc = net->options().num_classes;
   // Global average of each final map: (N, 16), computed once.
   at::Tensor gap;
   {

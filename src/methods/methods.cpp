@@ -184,7 +184,7 @@ at::Tensor dense_head(LeNet& net, const at::Tensor& maps) {
       maps, {0, std::max<int64_t>(0, s - maps.size(3)), 0, std::max<int64_t>(0, s - maps.size(2))});
   const int64_t c1 = net->fc1->weight.size(0);
   at::Tensor h =
-      at::relu(at::conv2d(x, net->fc1->weight.view({c1, LeNetImpl::kTrunkChannels, s, s}),
+      at::relu(at::conv2d(x, net->fc1->weight.view({c1, net->trunk_channels(), s, s}),
                           net->fc1->bias));  // (N, 120, h-6, w-6)
   h = at::relu(
       at::conv2d(h, net->fc2->weight.unsqueeze(2).unsqueeze(3), net->fc2->bias));    // (N, 84, ..)

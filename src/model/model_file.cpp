@@ -5,13 +5,14 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 #include "adgap/io/atomic_file.h"
 
 namespace adgap {
 
 nlohmann::json ModelMeta::to_json() const {
-  return {{"arch", arch},
+  nlohmann::json j = {{"arch", arch},
           {"dataset", dataset},
           {"num_classes", num_classes},
           {"in_channels", in_channels},
@@ -21,6 +22,8 @@ nlohmann::json ModelMeta::to_json() const {
           {"polarity", polarity},
           {"epochs", epochs},
           {"seed", seed}};
+  if (arch != "lenet-table1") j["widths"] = {widths.conv1, widths.conv2, widths.fc1, widths.fc2};
+  return j;
 }
 
 ModelMeta ModelMeta::from_json(const nlohmann::json& j, const std::string& source) {
@@ -36,13 +39,20 @@ ModelMeta ModelMeta::from_json(const nlohmann::json& j, const std::string& sourc
     m.polarity = j.at("polarity").get<std::string>();
     m.epochs = j.at("epochs").get<int64_t>();
     m.seed = j.at("seed").get<uint64_t>();
+    if (m.arch == "lenet-wide") {
+      const auto w = j.at("widths").get<std::vector<int64_t>>();
+      if (w.size() != 4) throw std::runtime_error(source + ": 'widths' needs 4 numbers");
+      m.widths = {w[0], w[1], w[2], w[3]};
+    }
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(source + ": bad model metadata (" + e.what() + ")");
   }
-  if (m.arch != "lenet-table1") {
+  if (m.arch != "lenet-table1" && m.arch != "lenet-wide") {
     throw std::runtime_error(source + ": unknown architecture '" + m.arch + "'");
   }
-  if (m.num_classes < 2 || m.num_classes > 256 || m.in_channels < 1 || m.input_size < 4 ||
+  const LeNetWidths& w = m.widths;
+  if (w.conv1 < 1 || w.conv2 < 1 || w.fc1 < 1 || w.fc2 < 1 || w.conv1 > 1024 || w.conv2 > 1024 ||
+      w.fc1 > 8192 || w.fc2 > 8192 || m.num_classes < 2 || m.num_classes > 256 || m.in_channels < 1 || m.input_size < 4 ||
       m.input_size % 4 != 0) {
     throw std::runtime_error(source + ": inconsistent model metadata " + m.to_json().dump());
   }

@@ -93,6 +93,8 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
   r.meta.in_channels = train.images.size(1);
   r.meta.input_size = train.images.size(2);
   r.meta.seed = cfg.seed;
+  r.meta.widths = cfg.widths;
+  if (!cfg.widths.is_table1()) r.meta.arch = "lenet-wide";
 
   {
     const SeedGuard seed(cfg.seed);  // the weights' initialisation

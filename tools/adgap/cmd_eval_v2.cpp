@@ -29,9 +29,12 @@ int cmd_eval_v2(int argc, char** argv) {
   args.integer("count", &count, 1, 100000, "scenes");
   args.integer("first", &first, 0, 10000000, "index of the first scene in the split");
   args.integer("save", &save, 0, 1000, "scenes to save with their detections drawn");
-  std::string misses;
+  std::string misses, errors;
   args.text("misses", &misses, "FILE",
             "write a PNG of the digits no candidate covers (up to 100, each with its surroundings)");
+  args.text("errors", &errors, "FILE",
+            "write a PNG of the reader's errors (up to 100): false alarms (red box, the label "
+            "given) and misread digits (yellow box, the label given)");
   args.text("name", &name, "NAME", "base name of the result files");
   if (!args.parse(argc, argv, 2)) return 0;
   if (split != "tune" && split != "eval") throw UsageError("--split: '" + split + "' is not tune or eval");
@@ -40,41 +43,71 @@ int cmd_eval_v2(int argc, char** argv) {
   const Dataset digits = load_split(data_dir, "test", det.model.meta.num_classes);
   const SceneGeneratorV2 gen(digits, split == "eval" ? SceneSplit::kEval : SceneSplit::kTune);
   const std::vector<SceneV2> scenes = gen.make_range(first, count);
-  std::vector<cv::Mat> missed;
+  // A box with its surroundings, 96x96, the box drawn; `caption` written in its corner.
+  const auto tile_of = [](const cv::Mat& image, const cv::Rect& b, const cv::Scalar& colour,
+                          const std::string& caption) {
+    const int m = std::max(b.width, b.height);
+    const cv::Rect r = cv::Rect(b.x - m, b.y - m, b.width + 2 * m, b.height + 2 * m) &
+                       cv::Rect(0, 0, image.cols, image.rows);
+    cv::Mat tile = image(r).clone();
+    cv::rectangle(tile, b - r.tl(), colour, std::max(1, m / 40));
+    cv::resize(tile, tile, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
+    if (!caption.empty()) {
+      cv::rectangle(tile, cv::Rect(0, 0, 14, 16), cv::Scalar(0, 0, 0), cv::FILLED);
+      cv::putText(tile, caption, cv::Point(2, 13), cv::FONT_HERSHEY_SIMPLEX, 0.45, colour, 1);
+    }
+    return tile;
+  };
+  std::vector<cv::Mat> missed, wrong;
   const V2Counts c = evaluate_v2(
       scenes,
       [&](const cv::Mat& gray) { return detect_v2(det, gray); },
       [&](size_t i, const V2Output& out) {
+        const cv::Mat& image = scenes[i].image;
         for (const DigitTruthV2& t : scenes[i].digits) {
           if (misses.empty() || missed.size() >= 100) break;
           bool covered = false;
           for (const cv::Rect& c : out.candidates) covered |= iou(c, t.truth.box) >= 0.5;
-          if (covered) continue;
-          const cv::Rect& b = t.truth.box;
-          const int m = std::max(b.width, b.height);
-          const cv::Rect r = cv::Rect(b.x - m, b.y - m, b.width + 2 * m, b.height + 2 * m) &
-                             cv::Rect(0, 0, scenes[i].image.cols, scenes[i].image.rows);
-          cv::Mat tile = scenes[i].image(r).clone();
-          cv::rectangle(tile, b - r.tl(), cv::Scalar(0, 0, 255), std::max(1, m / 40));
-          cv::resize(tile, tile, cv::Size(96, 96), 0, 0, cv::INTER_AREA);
-          missed.push_back(tile);
+          if (!covered) missed.push_back(tile_of(image, t.truth.box, cv::Scalar(0, 0, 255), ""));
+        }
+        if (!errors.empty()) {
+          std::vector<DigitTruth> truths;
+          for (const DigitTruthV2& t : scenes[i].digits) truths.push_back(t.truth);
+          const std::vector<int> match = assign_detections(out.detections, truths);
+          std::vector<bool> used(out.detections.size(), false);
+          for (size_t k = 0; k < truths.size(); ++k) {
+            if (match[k] < 0) continue;
+            used[match[k]] = true;
+            const Detection& d = out.detections[match[k]];
+            if (d.label != truths[k].label && wrong.size() < 100) {
+              wrong.push_back(tile_of(image, d.box, cv::Scalar(0, 255, 255), std::to_string(d.label)));
+            }
+          }
+          for (size_t k = 0; k < out.detections.size(); ++k) {
+            if (used[k] || wrong.size() >= 100) continue;
+            const Detection& d = out.detections[k];
+            wrong.push_back(tile_of(image, d.box, cv::Scalar(0, 0, 255), std::to_string(d.label)));
+          }
         }
         if (static_cast<int64_t>(i) >= save) return;
         write_png_atomic(o.out + "/" + name + "-" + std::to_string(i) + ".png",
-                         draw_detections(scenes[i].image, out.detections));
+                         draw_detections(image, out.detections));
       });
-  if (!misses.empty() && !missed.empty()) {
-    while (missed.size() % 10) missed.push_back(cv::Mat::zeros(96, 96, CV_8UC3));
+  const auto write_grid = [](const std::string& path, std::vector<cv::Mat> tiles) {
+    if (path.empty() || tiles.empty()) return;
+    while (tiles.size() % 10) tiles.push_back(cv::Mat::zeros(96, 96, CV_8UC3));
     std::vector<cv::Mat> rows;
-    for (size_t r = 0; r < missed.size(); r += 10) {
+    for (size_t r = 0; r < tiles.size(); r += 10) {
       cv::Mat row;
-      cv::hconcat(std::vector<cv::Mat>(missed.begin() + r, missed.begin() + r + 10), row);
+      cv::hconcat(std::vector<cv::Mat>(tiles.begin() + r, tiles.begin() + r + 10), row);
       rows.push_back(row);
     }
     cv::Mat grid;
     cv::vconcat(rows, grid);
-    write_png_atomic(misses, grid);
-  }
+    write_png_atomic(path, grid);
+  };
+  write_grid(misses, missed);
+  write_grid(errors, wrong);
   char line[512];
   std::snprintf(line, sizeof line,
                 "%lld scenes (%.1f MP), %lld digits: candidate recall %.3f, precision %.3f, "

@@ -23,6 +23,11 @@ struct Dataset {
 // taken from the data (max label + 1, at least 2). Throws adgap::IdxError with the file name.
 Dataset load_split(const std::string& dir, const std::string& split, int64_t num_classes = 0);
 
+// Writes `d` (N, 1, H, W uint8 images, labels under 256) as `<split>-images-idx3-ubyte` and
+// `<split>-labels-idx1-ubyte` in `dir` (created if missing), each file atomically, so that
+// load_split(dir, split) reads it back. Throws std::runtime_error naming the file on failure.
+void save_split(const Dataset& d, const std::string& dir, const std::string& split);
+
 // Path of an IDX file of the split, raw or .gz, whichever exists; throws naming both if neither.
 std::string find_idx_file(const std::string& dir, const std::string& split,
                           const std::string& kind);

@@ -28,10 +28,15 @@ struct ReaderConfig {
   TrainConfig train = default_reader_training();  // the reader's own training settings
   // A reader for region proposals (DetectConfig::proposals == kRegions) learns from benchmark
   // v2's train split instead: training photos, fonts and MNIST training digits.
-  int64_t region_scenes = 1500;      // v2 training scenes to mine (at most 800x600)
+  int64_t region_scenes = 1500;      // v2 training scenes to mine (at most 800x600; 0: none)
   int64_t region_epochs = 10;        // training epochs of a region reader
   int64_t negatives_per_scene = 90;  // "not a digit" crops kept per scene: a third near
                                      //   misses, a third the most digit-like, a third random
+  int64_t first_region_scene = 0;    // index of the first v2 training scene mined
+  LeNetWidths region_widths{};       // a region reader's layer widths
+  std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
+  std::vector<std::string> use_mined;   // directories of crops saved so, added to the
+                                        //   freshly mined ones (region_scenes 0: none)
 
   // The paper's recipe with 8 epochs, chosen on the benchmark's tune split with 6000 scenes.
   static TrainConfig default_reader_training();
@@ -60,8 +65,10 @@ Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
 // Crops (context_normalize) and labels of every proposal (all_proposals) on `count` scenes of
 // `gen` from index `first`: a proposal at IoU >= 0.5 with a digit takes its label, others are
 // "not a digit" (`classes`), of which at most cfg.negatives_per_scene per scene are kept: near
-// misses (IoU 0.2-0.5 with a digit: parts, pairs), those `judge` (a digit classifier, e.g.
-// the model itself) finds most digit-like, and a random sample, a third each.
+// misses (IoU 0.2-0.5 with a digit: parts, pairs), those `judge` finds most digit-like, and a
+// random sample, a third each. The judge is a digit classifier (the model itself: its top
+// probability) or a reader of `classes` + 1 classes (1 - its "not a digit" probability: a
+// second round of mining collects the first reader's own false alarms).
 Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGeneratorV2& gen,
                           const DetectConfig& det, const std::vector<double>& scales,
                           int64_t first, int64_t count, int64_t classes, const ReaderConfig& cfg,
@@ -73,7 +80,7 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
 // mines cfg.region_scenes of benchmark v2's train split (mine_region_crops) instead and
 // trains cfg.region_epochs.
 // `on_epoch` as train_model's.
-// `judge`: the model (used to pick digit-like negatives for region proposals).
+// `judge`: the model, or a reader (used to pick digit-like negatives for region proposals).
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
                          const DetectConfig& det, const ReaderConfig& cfg, std::ostream* log,
                          const EpochCallback& on_epoch = nullptr);

@@ -3,6 +3,8 @@
 //   trunk: conv5x5(1->6, pad 2) ReLU maxpool2 -> conv5x5(6->16, pad 2) ReLU maxpool2
 //   head:  flatten(16*7*7=784) -> fc120 ReLU -> fc84 ReLU -> fc(num_classes) log-softmax
 //
+// (widths 6, 16, 120, 84; LeNetWidths can widen the same layout for a reader)
+//
 // The trunk and head are callable separately: the trunk is fully convolutional (any H x W),
 // and the head takes the trunk's (N, 16, 7, 7) maps, so a caller can block (zero) channels
 // in between - the filter-importance measurement of the paper's Eq. 1.
@@ -22,15 +24,30 @@ enum class TrunkMode {
   kUnpooled,  // the paper's deploy trunk: pools removed, output (N, 16, H, W)
 };
 
+// Layer widths: Table 1's by default. The map's network keeps them (its 16 final filters are
+// what Eq. 1 weighs); a reader may be wider (ModelMeta::arch "lenet-wide").
+struct LeNetWidths {
+  int64_t conv1 = 6;   // first convolution's filters
+  int64_t conv2 = 16;  // final convolutional filters
+  int64_t fc1 = 120;
+  int64_t fc2 = 84;
+
+  bool is_table1() const { return conv1 == 6 && conv2 == 16 && fc1 == 120 && fc2 == 84; }
+  bool operator==(const LeNetWidths& o) const {
+    return conv1 == o.conv1 && conv2 == o.conv2 && fc1 == o.fc1 && fc2 == o.fc2;
+  }
+};
+
 struct LeNetOptions {
   int64_t in_channels = 1;   // grayscale
   int64_t num_classes = 10;  // from the data
   int64_t input_size = 28;   // training images are input_size x input_size
+  LeNetWidths widths{};      // Table 1
 };
 
 class LeNetImpl : public torch::nn::Module {
  public:
-  static constexpr int64_t kTrunkChannels = 16;  // final convolutional filters
+  static constexpr int64_t kTrunkChannels = 16;  // final convolutional filters of Table 1
 
   explicit LeNetImpl(const LeNetOptions& opt = {});
 
@@ -43,6 +60,7 @@ class LeNetImpl : public torch::nn::Module {
 
   const LeNetOptions& options() const { return opt_; }
   int64_t head_map_size() const { return opt_.input_size / 4; }
+  int64_t trunk_channels() const { return opt_.widths.conv2; }
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};

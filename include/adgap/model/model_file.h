@@ -18,7 +18,8 @@ class OutputArchive;
 namespace adgap {
 
 struct ModelMeta {
-  std::string arch = "lenet-table1";       // the only architecture so far (paper Table 1)
+  std::string arch = "lenet-table1";       // paper Table 1, or "lenet-wide": its layout with
+  LeNetWidths widths{};                    //   these widths (readers only)
   std::string dataset = "mnist";           // what it was trained on
   int64_t num_classes = 10;                // output classes
   int64_t in_channels = 1;                 // grayscale
@@ -31,7 +32,7 @@ struct ModelMeta {
 
   nlohmann::json to_json() const;
   static ModelMeta from_json(const nlohmann::json& j, const std::string& source);
-  LeNetOptions net_options() const { return {in_channels, num_classes, input_size}; }
+  LeNetOptions net_options() const { return {in_channels, num_classes, input_size, widths}; }
 };
 
 struct LoadedModel {

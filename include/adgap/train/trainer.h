@@ -24,6 +24,7 @@ struct TrainConfig {
   double lr = 1e-3;          // Adam step size (paper)
   double lr_decay = 1e-5;    // Torch7 decay: the step size at update t is lr / (1 + t * lr_decay)
   uint64_t seed = 0;         // weight initialisation and shuffling
+  LeNetWidths widths{};      // layer widths (Table 1's; wider ones make a "lenet-wide" model)
   std::string out_dir = "runs/mnist";  // checkpoint.pt and model.pt go here
   bool resume = false;                 // continue from out_dir/checkpoint.pt when it exists
   int64_t stop_after = 0;  // stop after this many epochs in this call (0: never); for tests
