@@ -9,6 +9,7 @@
 
 #include "adgap/detect/detect.h"
 #include "adgap/detect/detector.h"
+#include "adgap/detect/numbers.h"
 #include "adgap/detect/proposals.h"
 #include "adgap/detect/reader.h"
 #include "adgap/eval/bench_v2.h"
@@ -274,6 +275,75 @@ TEST_F(SceneV2Test, RegionDetectionCoversMostDigitsWithCandidates) {
   ASSERT_GT(total.det.truths, 30);
   EXPECT_GE(total.candidate_recall(), 0.75);
   EXPECT_GT(detections, 0);
+}
+
+TEST_F(SceneV2Test, LoneDigitsNeedMinScoreAloneDigitsInNumbersDoNot) {
+  test::Trained t = test::load_trained();
+  DetectConfig det;
+  det.proposals = ProposalKind::kRegions;
+  det.min_score = 0.5;
+  const std::vector<float> w = t.importance.weights();
+  const MapFunction map_of = [&](const cv::Mat& g) {
+    return heatmap(t.model.net, g, w, det.heatmap);
+  };
+  int64_t lone = 0, in_numbers = 0;
+  for (const SceneV2& s : gen_->make_range(100, 3)) {
+    const cv::Mat gray = to_gray(s.image);
+    det.min_score_alone = 0;  // off
+    const std::vector<Detection> all = detect_regions(t.model.net, gray, map_of, det, {1, 0.5});
+    det.min_score_alone = 0.99;
+    const std::vector<Detection> strict = detect_regions(t.model.net, gray, map_of, det, {1, 0.5});
+    // Expected: every detection in a group of two or more, and the lone ones of >= 0.99.
+    std::vector<Detection> expected;
+    std::vector<bool> keep(all.size(), false);
+    for (const NumberGroup& g : group_numbers(all)) {
+      for (int i : g.digits) {
+        keep[i] = g.digits.size() > 1 || all[i].score >= 0.99f;
+        (g.digits.size() > 1 ? in_numbers : lone) += 1;
+      }
+    }
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (keep[i]) expected.push_back(all[i]);
+    }
+    ASSERT_EQ(strict.size(), expected.size());
+    for (size_t i = 0; i < strict.size(); ++i) {
+      EXPECT_EQ(strict[i].box, expected[i].box);
+      EXPECT_EQ(strict[i].label, expected[i].label);
+    }
+  }
+  // Both kinds occurred, so both branches were exercised.
+  EXPECT_GT(lone, 0);
+  EXPECT_GT(in_numbers, 0);
+}
+
+TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
+  test::Trained t = test::load_trained();
+  DetectConfig det;
+  det.proposals = ProposalKind::kRegions;
+  const std::vector<float> w = t.importance.weights();
+  const MapFunction map_of = [&](const cv::Mat& g) {
+    return heatmap(t.model.net, g, w, det.heatmap);
+  };
+  test::TempDir tmp;
+  ReaderConfig rc;
+  rc.rounds = 2;
+  rc.region_scenes = 2;
+  rc.negatives_per_scene = 30;
+  rc.region_epochs = 1;
+  rc.scales = {1.0, 0.5};
+  rc.train.out_dir = tmp.file("reader");
+  rc.train.progress = false;
+  rc.train.batch_size = 20;
+  const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 2000);
+  const TrainResult r = train_reader(map_of, t.model.net, mnist, det, rc, nullptr);
+  ASSERT_TRUE(r.finished);
+  // Round 1's reader and crops are kept; the final reader saw round 1's crops and round 2's.
+  const Dataset round1 = load_split(tmp.file("reader") + "/round1", "mined", 11);
+  EXPECT_GT(round1.size(), 2 * 10);
+  EXPECT_NO_THROW(load_reader(tmp.file("reader") + "/round1/model.pt", 10));
+  const int64_t round1_batches = (mnist.size() + round1.size() + 19) / 20;
+  EXPECT_GT(r.batches_per_epoch, round1_batches);
+  EXPECT_EQ(load_reader(tmp.file("reader") + "/model.pt", 10).meta.dataset, kRegionReaderData);
 }
 
 TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {

@@ -54,6 +54,8 @@ struct Options {
   // on them, else map).
   std::string proposals = "auto";
   double min_score = 0.8;                       // minimum probability to keep a detection
+  double min_score_alone = 0.97;                // regions: minimum for a digit that is not part
+                                                //   of a number (chosen on v2's tune split)
   int merge_gap = 3;                            // px: hotspot fragments closer than this merge
   int min_size = 8;                             // px: smaller candidates are dropped
   std::vector<double> scales = {1, 0.5, 0.25};  // image pyramid; {1}: one scale

@@ -1,4 +1,5 @@
 #include "adgap/detect/detect.h"
+#include "adgap/detect/numbers.h"
 
 #include <ATen/ATen.h>
 #include <opencv2/imgproc.hpp>
@@ -290,7 +291,19 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
     if (bp[i] < cfg.min_score || lp[i] == reject) continue;
     dets.push_back({boxes[i], static_cast<int>(lp[i]), bp[i]});
   }
-  return non_max_suppression(dets, 0.3);
+  dets = non_max_suppression(dets, 0.3);
+  if (cfg.min_score_alone <= cfg.min_score) return dets;
+  // A digit with a neighbour on its line (part of a number) keeps min_score; one standing
+  // alone needs min_score_alone: texture and stray strokes give lone digit-like shapes.
+  std::vector<bool> keep(dets.size(), false);
+  for (const NumberGroup& g : group_numbers(dets)) {
+    for (int i : g.digits) keep[i] = g.digits.size() > 1 || dets[i].score >= cfg.min_score_alone;
+  }
+  std::vector<Detection> out;
+  for (size_t i = 0; i < dets.size(); ++i) {
+    if (keep[i]) out.push_back(dets[i]);
+  }
+  return out;
 }
 
 std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,

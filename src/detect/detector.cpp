@@ -97,6 +97,8 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   c.threshold.level = o.level;
   check_range("minimum score", o.min_score, 0, 1);
   c.min_score = o.min_score;
+  check_range("minimum score alone", o.min_score_alone, 0, 1);
+  c.min_score_alone = o.min_score_alone;
   check_range("merge gap", o.merge_gap, 0, 1000);
   c.merge_gap = o.merge_gap;
   check_range("minimum size", o.min_size, 1, 100000);

@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <numeric>
 #include <random>
 
@@ -168,9 +169,25 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
                          const DetectConfig& det, const ReaderConfig& cfg, std::ostream* log,
                          const EpochCallback& on_epoch) {
+  const bool regions = det.proposals == ProposalKind::kRegions;
+  if (regions && cfg.rounds > 1 && cfg.region_scenes > 0) {
+    // Round 1 as configured, into <out>/round1 with its mined crops beside it; round 2 mines
+    // the next scenes with round 1's reader as the judge of negatives and trains on both.
+    ReaderConfig first = cfg;
+    first.rounds = 1;
+    first.train.out_dir = (std::filesystem::path(cfg.train.out_dir) / "round1").string();
+    first.save_mined = first.train.out_dir;
+    if (log) *log << "round 1 of 2, into " << first.train.out_dir << std::endl;
+    const TrainResult r1 = train_reader(map_of, judge, mnist, det, first, log, on_epoch);
+    ReaderConfig second = cfg;
+    second.rounds = 1;
+    second.first_region_scene = cfg.first_region_scene + cfg.region_scenes;
+    second.use_mined.insert(second.use_mined.begin(), first.save_mined);
+    if (log) *log << "round 2 of 2: round 1's reader judges the negatives" << std::endl;
+    return train_reader(map_of, r1.net, mnist, det, second, log, on_epoch);
+  }
   SceneV2Config mining;
   mining.max_side = 800;  // small scenes: the same digits and clutter, mined faster
-  const bool regions = det.proposals == ProposalKind::kRegions;
   std::vector<at::Tensor> images, labels;
   if (!regions || cfg.region_scenes > 0) {
     const Dataset fresh =

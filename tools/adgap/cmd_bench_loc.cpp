@@ -32,7 +32,7 @@ int cmd_bench_loc(int argc, char** argv) {
   args.text("data", &data_dir, "DIR", "MNIST directory (its test split supplies the digits)");
   args.text("real", &real_file, "FILE", "hand-annotated photos (JSON; empty: none)");
   args.integer("eval-count", &eval_count, 1, 100000,
-               "evaluation scenes (default: v2 300, v1 500)");
+               "evaluation scenes (default: v2 200, v1 500)");
   args.integer("phone-count", &v2.phone_count, 0, 10000, "v2: phone-size (4000x3000) scenes");
   args.integer("methods-count", &v2.methods_count, 0, 100000,
                "v2: first eval scenes on which the maps are compared");

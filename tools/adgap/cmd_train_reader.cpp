@@ -50,6 +50,9 @@ int cmd_train_reader(int argc, char** argv) {
   args.text("judge", &judge_path, "FILE",
             "regions: a reader whose most digit-like non-digits are kept as negatives (a second "
             "round of mining; default: the model's most confident)");
+  args.integer("rounds", &rc.rounds, 1, 2,
+               "regions: 2 mines as many scenes again, the first round's reader picking the "
+               "negatives, and trains on both");
   args.integer("first-scene", &first_scene, 0, 100000000,
                "regions: index of the first v2 training scene to mine");
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");

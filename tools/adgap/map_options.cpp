@@ -43,6 +43,8 @@ void MapOptions::add_to(Args& args, bool detection) {
             "with their surroundings by a reader trained so) or auto (regions when the reader "
             "was trained on them)");
   args.real("min-score", &lib.min_score, 0, 1, "minimum probability to keep a detection");
+  args.real("min-score-alone", &lib.min_score_alone, 0, 1,
+            "regions: minimum probability of a digit that is not part of a number");
   args.integer("merge-gap", &merge_gap_, 0, 1000, "px: hotspot fragments closer than this merge");
   args.integer("min-size", &min_size_, 1, 100000, "px: smaller candidates are dropped");
   args.text("scales", &scales_, "LIST", "image pyramid scales, e.g. 1 for a single scale");

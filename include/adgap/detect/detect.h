@@ -41,6 +41,8 @@ struct DetectConfig {
   double max_fraction = 0.5;  // candidates covering more of either image side are dropped
   double margin = 0.25;       // crop margin around a candidate, fraction of its larger side
   double min_score = 0.9;     // minimum softmax probability to keep a detection
+  double min_score_alone = 0;  // kRegions: minimum for a digit with no neighbour on its line
+                               //   (group_numbers); at or below min_score: no extra test
   LeNet reader{nullptr};      // optional classifier for the crops whose last class means
                               //   "not a digit" (adgap train-reader); empty: the model itself
 };

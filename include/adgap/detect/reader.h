@@ -33,6 +33,8 @@ struct ReaderConfig {
   int64_t negatives_per_scene = 90;  // "not a digit" crops kept per scene: a third near
                                      //   misses, a third the most digit-like, a third random
   int64_t first_region_scene = 0;    // index of the first v2 training scene mined
+  int64_t rounds = 1;                // 2: a second round of region_scenes more scenes whose
+                                     //   negatives the first round's reader picks
   LeNetWidths region_widths{};       // a region reader's layer widths
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
   std::vector<std::string> use_mined;   // directories of crops saved so, added to the
@@ -78,7 +80,9 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
 // training_background_paths()) and trains the reader on `mnist` plus the mined crops, with
 // classes = mnist.num_classes + 1, into cfg.train.out_dir. With det.proposals == kRegions it
 // mines cfg.region_scenes of benchmark v2's train split (mine_region_crops) instead and
-// trains cfg.region_epochs.
+// trains cfg.region_epochs. With cfg.rounds 2 that first reader goes to <out>/round1 (with
+// its mined crops) and judges the negatives of cfg.region_scenes further scenes; the reader
+// in <out> learns from both rounds' crops.
 // `on_epoch` as train_model's.
 // `judge`: the model, or a reader (used to pick digit-like negatives for region proposals).
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
