@@ -19,7 +19,7 @@ std::string join_scales(const std::vector<double>& scales) {
 
 LocBenchSettings settings_of(const Detector& det, const std::string& real_file) {
   return {det.options.mode, det.options.polarity, det.options.border, det.scales,
-          det.reader_path,  det.cfg.min_score,    real_file};
+          det.reader_path,  det.cfg.min_score,    real_file,          det.cfg.min_score_alone};
 }
 
 std::string loc_bench_markdown(const LocBenchResult& r, const LocBenchSettings& s) {
@@ -207,10 +207,10 @@ std::string bench_v2_markdown(const BenchV2Result& r, const LocBenchSettings& s)
   std::snprintf(cap, sizeof cap,
                 "\nBenchmark v2, %s split (`adgap scenes --kind v2`): %.0f megapixels. IoU >= 0.5. "
                 "Detector: %s map, polarity %s, pyramid %s, proposals regions, reader %s, "
-                "minimum score %.2f.\n\n",
+                "minimum score %.2f (%.2f for a digit that is not part of a number).\n\n",
                 split, r.eval.megapixels, s.mode.c_str(), s.polarity.c_str(),
                 join_scales(s.scales).c_str(), s.reader.empty() ? "none" : s.reader.c_str(),
-                s.min_score);
+                s.min_score, std::max(s.min_score, s.min_score_alone));
   md += cap;
   md += "### Recall by condition (" + std::string(split) + " split)\n\n" +
         conditions_markdown(r.eval);
@@ -298,6 +298,7 @@ nlohmann::json bench_v2_json(const BenchV2Result& r, const LocBenchSettings& s) 
             {"scales", s.scales},
             {"reader", s.reader},
             {"min_score", s.min_score},
+            {"min_score_alone", s.min_score_alone},
             {"real", s.real_file}}},
           {"detector", r.eval.to_json()},
           {"phone", r.phone.to_json()},

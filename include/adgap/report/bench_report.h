@@ -19,6 +19,7 @@ struct LocBenchSettings {
   std::string reader;  // path, empty when none
   double min_score = 0;
   std::string real_file;  // the annotations, empty when none
+  double min_score_alone = 0;  // v2: a digit that is not part of a number
 };
 LocBenchSettings settings_of(const Detector& det, const std::string& real_file);
 
