@@ -38,6 +38,26 @@ class SceneV2Test : public ::testing::Test {
 Dataset* SceneV2Test::digits_ = nullptr;
 SceneGeneratorV2* SceneV2Test::gen_ = nullptr;
 
+// The cached test model in the region-proposal chain: its map (global filter weights) and a
+// kRegions configuration that the tests adjust.
+struct RegionChain {
+  test::Trained trained = test::load_trained();
+  std::vector<float> w = trained.importance.weights();
+  DetectConfig det = [] {
+    DetectConfig d;
+    d.proposals = ProposalKind::kRegions;
+    return d;
+  }();
+  MapFunction map_of = [this](const cv::Mat& g) {
+    return heatmap(trained.model.net, g, w, det.heatmap);
+  };
+  LeNet& net() { return trained.model.net; }
+
+  RegionChain() = default;
+  RegionChain(const RegionChain&) = delete;  // map_of refers to this object
+  RegionChain& operator=(const RegionChain&) = delete;
+};
+
 TEST(SceneV2Splits, ShareNoPhotoAndHoldOutFonts) {
   std::set<std::string> seen;
   size_t total = 0;
@@ -244,20 +264,14 @@ TEST(BenchV2, ScoresDetectionsPerConditionAndReadsNumbers) {
 }
 
 TEST_F(SceneV2Test, RegionDetectionCoversMostDigitsWithCandidates) {
-  test::Trained t = test::load_trained();
-  DetectConfig det;
-  det.proposals = ProposalKind::kRegions;
-  det.min_score = 0.5;
-  const std::vector<float> w = t.importance.weights();
-  const MapFunction map_of = [&](const cv::Mat& g) {
-    return heatmap(t.model.net, g, w, det.heatmap);
-  };
+  RegionChain c;
+  c.det.min_score = 0.5;
   V2Counts total;
   int64_t detections = 0;
   for (const SceneV2& s : gen_->make_range(100, 12)) {
     const cv::Mat gray = to_gray(s.image);
     V2Output out;
-    out.detections = detect_regions(t.model.net, gray, map_of, det, {1, 0.5, 0.25}, &out.candidates);
+    out.detections = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5, 0.25}, &out.candidates);
     for (const Detection& d : out.detections) {  // every detection was a candidate, same box
       EXPECT_NE(std::find(out.candidates.begin(), out.candidates.end(), d.box),
                 out.candidates.end());
@@ -278,21 +292,15 @@ TEST_F(SceneV2Test, RegionDetectionCoversMostDigitsWithCandidates) {
 }
 
 TEST_F(SceneV2Test, LoneDigitsNeedMinScoreAloneDigitsInNumbersDoNot) {
-  test::Trained t = test::load_trained();
-  DetectConfig det;
-  det.proposals = ProposalKind::kRegions;
-  det.min_score = 0.5;
-  const std::vector<float> w = t.importance.weights();
-  const MapFunction map_of = [&](const cv::Mat& g) {
-    return heatmap(t.model.net, g, w, det.heatmap);
-  };
+  RegionChain c;
+  c.det.min_score = 0.5;
   int64_t lone = 0, in_numbers = 0;
   for (const SceneV2& s : gen_->make_range(100, 3)) {
     const cv::Mat gray = to_gray(s.image);
-    det.min_score_alone = 0;  // off
-    const std::vector<Detection> all = detect_regions(t.model.net, gray, map_of, det, {1, 0.5});
-    det.min_score_alone = 0.99;
-    const std::vector<Detection> strict = detect_regions(t.model.net, gray, map_of, det, {1, 0.5});
+    c.det.min_score_alone = 0;  // off
+    const std::vector<Detection> all = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5});
+    c.det.min_score_alone = 0.99;
+    const std::vector<Detection> strict = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5});
     // Expected: every detection in a group of two or more, and the lone ones of >= 0.99.
     std::vector<Detection> expected;
     std::vector<bool> keep(all.size(), false);
@@ -317,13 +325,7 @@ TEST_F(SceneV2Test, LoneDigitsNeedMinScoreAloneDigitsInNumbersDoNot) {
 }
 
 TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
-  test::Trained t = test::load_trained();
-  DetectConfig det;
-  det.proposals = ProposalKind::kRegions;
-  const std::vector<float> w = t.importance.weights();
-  const MapFunction map_of = [&](const cv::Mat& g) {
-    return heatmap(t.model.net, g, w, det.heatmap);
-  };
+  RegionChain c;
   test::TempDir tmp;
   ReaderConfig rc;
   rc.rounds = 2;
@@ -335,7 +337,7 @@ TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
   rc.train.progress = false;
   rc.train.batch_size = 20;
   const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 2000);
-  const TrainResult r = train_reader(map_of, t.model.net, mnist, det, rc, nullptr);
+  const TrainResult r = train_reader(c.map_of, c.net(), mnist, c.det, rc, nullptr);
   ASSERT_TRUE(r.finished);
   // Round 1's reader and crops are kept; the final reader saw round 1's crops and round 2's.
   const Dataset round1 = load_split(tmp.file("reader") + "/round1", "mined", 11);
@@ -373,15 +375,11 @@ TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
 }
 
 TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {
-  test::Trained t = test::load_trained();
-  DetectConfig det;
-  det.proposals = ProposalKind::kRegions;
-  const std::vector<float> w = t.importance.weights();
+  RegionChain c;
   ReaderConfig rc;
   rc.negatives_per_scene = 20;
-  const Dataset mined = mine_region_crops(
-      [&](const cv::Mat& g) { return heatmap(t.model.net, g, w, det.heatmap); }, t.model.net, *gen_, det,
-      {1.0, 0.5, 0.25}, 0, 6, 10, rc);
+  const Dataset mined =
+      mine_region_crops(c.map_of, c.net(), *gen_, c.det, {1.0, 0.5, 0.25}, 0, 6, 10, rc);
   const at::Tensor labels = mined.labels;
   const int64_t negatives = labels.eq(10).sum().item<int64_t>();
   EXPECT_EQ(mined.num_classes, 11);
@@ -402,23 +400,20 @@ TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {
   again.train.out_dir = tmp.file("reader");
   again.train.progress = false;
   const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 3000);
-  const MapFunction map_of = [&](const cv::Mat& g) {
-    return heatmap(t.model.net, g, w, det.heatmap);
-  };
-  const TrainResult r = train_reader(map_of, t.model.net, mnist, det, again, nullptr);
+  const TrainResult r = train_reader(c.map_of, c.net(), mnist, c.det, again, nullptr);
   ASSERT_TRUE(r.finished);
   const LoadedModel reader = load_reader(tmp.file("reader") + "/model.pt", 10);
   EXPECT_EQ(reader.meta.arch, "lenet-wide");
   EXPECT_EQ(reader.meta.dataset, kRegionReaderData);
   EXPECT_TRUE((reader.meta.widths == LeNetWidths{8, 24, 64, 32}));
   const Dataset second =
-      mine_region_crops(map_of, reader.net, *gen_, det, {1.0, 0.5, 0.25}, 6, 3, 10, rc);
+      mine_region_crops(c.map_of, reader.net, *gen_, c.det, {1.0, 0.5, 0.25}, 6, 3, 10, rc);
   const int64_t second_negatives = second.labels.eq(10).sum().item<int64_t>();
   EXPECT_GT(second_negatives, 3 * 10);
   EXPECT_LE(second_negatives, 3 * 20);
   // No scene and no saved crops: nothing to train on.
   again.use_mined.clear();
-  EXPECT_THROW(train_reader(map_of, t.model.net, mnist, det, again, nullptr), c10::Error);
+  EXPECT_THROW(train_reader(c.map_of, c.net(), mnist, c.det, again, nullptr), c10::Error);
 }
 
 }  // namespace

@@ -188,7 +188,8 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
   }
   SceneV2Config mining;
   mining.max_side = 800;  // small scenes: the same digits and clutter, mined faster
-  std::vector<at::Tensor> images, labels;
+  // MNIST first, then the fresh crops, then those saved earlier.
+  std::vector<at::Tensor> images = {mnist.images}, labels = {mnist.labels};
   if (!regions || cfg.region_scenes > 0) {
     const Dataset fresh =
         regions ? mine_region_crops(map_of, judge,
@@ -207,22 +208,18 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
     images.push_back(d.images);
     labels.push_back(d.labels);
   }
-  TORCH_CHECK(!images.empty(), "train_reader: no scenes to mine and no mined crops given");
-  Dataset mined;
-  mined.name = "mined/train";
-  mined.num_classes = mnist.num_classes + 1;
-  mined.images = at::cat(images);
-  mined.labels = at::cat(labels);
-  if (log) {
-    const int64_t neg = mined.labels.eq(mnist.num_classes).sum().item<int64_t>();
-    *log << "mined " << mined.size() << " candidates: " << mined.size() - neg << " digits, " << neg
-         << " not digits" << std::endl;
-  }
+  TORCH_CHECK(images.size() > 1, "train_reader: no scenes to mine and no mined crops given");
   Dataset all;
   all.name = regions ? std::string(kRegionReaderData) + "/train" : "mnist+mined/train";
   all.num_classes = mnist.num_classes + 1;
-  all.images = at::cat({mnist.images, mined.images});
-  all.labels = at::cat({mnist.labels, mined.labels});
+  all.images = at::cat(images);
+  all.labels = at::cat(labels);
+  if (log) {
+    const int64_t mined = all.size() - mnist.size();
+    const int64_t neg = all.labels.eq(mnist.num_classes).sum().item<int64_t>();
+    *log << "mined " << mined << " candidates: " << mined - neg << " digits, " << neg
+         << " not digits" << std::endl;
+  }
   TrainConfig train = cfg.train;
   if (regions) {
     train.epochs = cfg.region_epochs;

@@ -92,8 +92,8 @@ V2Counts score_scene_v2(const SceneV2& scene, const V2Output& out) {
   c.scenes = 1;
   c.megapixels = scene.image.total() / 1e6;
   const std::vector<DigitTruth> truths = scene.truths();
-  c.det = match_detections(out.detections, truths);
   const std::vector<int> owner = assign_detections(out.detections, truths);
+  c.det = count_matches(out.detections, truths, owner);
   for (size_t i = 0; i < truths.size(); ++i) {
     const DigitTruthV2& t = scene.digits[i];
     const bool covered = std::any_of(out.candidates.begin(), out.candidates.end(),

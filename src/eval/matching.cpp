@@ -50,18 +50,22 @@ std::vector<int> assign_detections(const std::vector<Detection>& dets,
   return owner;
 }
 
-MatchCounts match_detections(const std::vector<Detection>& dets,
-                             const std::vector<DigitTruth>& truths, double min_iou) {
+MatchCounts count_matches(const std::vector<Detection>& dets,
+                          const std::vector<DigitTruth>& truths, const std::vector<int>& owner) {
   MatchCounts c;
   c.truths = static_cast<int64_t>(truths.size());
   c.detections = static_cast<int64_t>(dets.size());
-  const std::vector<int> owner = assign_detections(dets, truths, min_iou);
   for (size_t t = 0; t < truths.size(); ++t) {
     if (owner[t] < 0) continue;
     ++c.matched;
     if (dets[owner[t]].label == truths[t].label) ++c.read;
   }
   return c;
+}
+
+MatchCounts match_detections(const std::vector<Detection>& dets,
+                             const std::vector<DigitTruth>& truths, double min_iou) {
+  return count_matches(dets, truths, assign_detections(dets, truths, min_iou));
 }
 
 std::vector<Detection> drop_ignored(const std::vector<Detection>& dets,

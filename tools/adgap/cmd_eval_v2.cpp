@@ -71,8 +71,7 @@ int cmd_eval_v2(int argc, char** argv) {
           if (!covered) missed.push_back(tile_of(image, t.truth.box, cv::Scalar(0, 0, 255), ""));
         }
         if (!errors.empty()) {
-          std::vector<DigitTruth> truths;
-          for (const DigitTruthV2& t : scenes[i].digits) truths.push_back(t.truth);
+          const std::vector<DigitTruth> truths = scenes[i].truths();
           const std::vector<int> match = assign_detections(out.detections, truths);
           std::vector<bool> used(out.detections.size(), false);
           for (size_t k = 0; k < truths.size(); ++k) {

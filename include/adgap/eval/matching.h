@@ -45,6 +45,10 @@ struct MatchCounts {
 std::vector<int> assign_detections(const std::vector<Detection>& dets,
                                    const std::vector<DigitTruth>& truths, double min_iou = 0.5);
 
+// Counts of a matching `owner` (assign_detections' result for these detections and truths).
+MatchCounts count_matches(const std::vector<Detection>& dets,
+                          const std::vector<DigitTruth>& truths, const std::vector<int>& owner);
+
 // Counts of assign_detections' matching.
 MatchCounts match_detections(const std::vector<Detection>& dets,
                              const std::vector<DigitTruth>& truths, double min_iou = 0.5);
