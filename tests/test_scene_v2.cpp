@@ -182,6 +182,34 @@ TEST(Proposals, CoverPrintedDigitsOfBothPolaritiesWithTheRightPolarity) {
   }
 }
 
+TEST(Proposals, LargeDigitsAreFoundOnCoarserLevelsSmallOnesOnTheFirst) {
+  // A 270-px-tall "8" (ink area far above level_max_area) and a 16-px "3" in one image.
+  cv::Mat img(800, 1000, CV_8U, cv::Scalar(210));
+  cv::Mat big = cv::Mat::zeros(img.size(), CV_8U), small = cv::Mat::zeros(img.size(), CV_8U);
+  cv::putText(big, "8", {100, 560}, cv::FONT_HERSHEY_SIMPLEX, 11, cv::Scalar(255), 40);
+  cv::putText(small, "3", {700, 300}, cv::FONT_HERSHEY_SIMPLEX, 0.6, cv::Scalar(255), 2);
+  img.setTo(30, big);
+  img.setTo(30, small);
+  const cv::Rect big_box = cv::boundingRect(big), small_box = cv::boundingRect(small);
+  ASSERT_GT(big_box.height, 250);
+  ASSERT_LT(small_box.height, 20);
+  // Its ink is more than the first level lists: only a coarser level can find it.
+  ASSERT_GT(cv::countNonZero(big), ProposalConfig{}.level_max_area);
+  auto best = [](const std::vector<Proposal>& props, const cv::Rect& b) {
+    double v = 0;
+    for (const Proposal& p : props) v = std::max(v, iou(p.box, b));
+    return v;
+  };
+  const std::vector<Proposal> pyramid = region_proposals(img);
+  EXPECT_GE(best(pyramid, big_box), 0.9);
+  EXPECT_GE(best(pyramid, small_box), 0.8);
+  ProposalConfig one_level;
+  one_level.level_max_area = 0;
+  const std::vector<Proposal> single = region_proposals(img, one_level);
+  EXPECT_GE(best(single, big_box), 0.9);
+  EXPECT_GE(best(single, small_box), 0.8);
+}
+
 TEST(Proposals, TouchingDigitsAreAlsoCutIntoParts) {
   cv::Mat img(120, 200, CV_8U, cv::Scalar(220));
   // Two 22-px-wide, 40-px-tall blocks 2 px apart, joined at the bottom: one region 46 px wide.
@@ -322,6 +350,37 @@ TEST_F(SceneV2Test, LoneDigitsNeedMinScoreAloneDigitsInNumbersDoNot) {
   // Both kinds occurred, so both branches were exercised.
   EXPECT_GT(lone, 0);
   EXPECT_GT(in_numbers, 0);
+}
+
+TEST_F(SceneV2Test, AFirstReaderDropsTheCropsItRejectsAndNoOthers) {
+  RegionChain c;
+  c.det.min_score = 0.5;
+  // A first reader that gives every crop P(not a digit) = e^5 / (e^5 + 10) = 0.937.
+  LeNet first(LeNetOptions{1, 11, 28});
+  {
+    at::NoGradGuard g;
+    for (auto& p : first->parameters()) p.zero_();
+    first->fc3->bias[10] = 5.0;
+  }
+  const SceneV2 s = gen_->make(100);
+  const cv::Mat gray = to_gray(s.image);
+  std::vector<cv::Rect> cands_base, cands_first;
+  const std::vector<Detection> base =
+      detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}, &cands_base);
+  ASSERT_FALSE(base.empty());
+  c.det.first_reader = first;
+  c.det.first_reject = 0.95;  // above 0.937: nothing dropped
+  const std::vector<Detection> kept =
+      detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}, &cands_first);
+  ASSERT_EQ(kept.size(), base.size());
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(kept[i].box, base[i].box);
+    EXPECT_EQ(kept[i].label, base[i].label);
+    EXPECT_FLOAT_EQ(kept[i].score, base[i].score);
+  }
+  EXPECT_EQ(cands_first, cands_base);  // candidates are those shown to the first reader
+  c.det.first_reject = 0.9;  // below: every crop dropped
+  EXPECT_TRUE(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}).empty());
 }
 
 TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {

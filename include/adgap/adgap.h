@@ -35,6 +35,9 @@ struct Options {
   std::string weights;  // filter importance file (Eq. 1); empty: weights.json beside the model
   std::string reader;   // reader with a "not a digit" class; empty: reader/model.pt beside the
                         //   model when it exists; "none": the model itself reads the crops
+  std::string first_reader;  // regions: a cheaper reader run first (see first_reject); empty:
+                             //   first/model.pt beside the reader when it exists; "none": off
+  double first_reject = 0.99;  // crops the first reader gives P(not a digit) >= this are dropped
   // The map (paper Eq. 2).
   std::string method = "adgap";      // adgap, or a baseline: adgap-paper, cam, grad-cam, ...
   std::string mode = "paper";        // paper (pools removed) | pooled | dense

@@ -2,6 +2,7 @@
 #include "adgap/detect/numbers.h"
 
 #include <ATen/ATen.h>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -248,7 +249,7 @@ std::vector<Proposal> all_proposals(const cv::Mat& gray, const MapFunction& map_
 }
 
 at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops) {
-  constexpr int64_t kBatch = 2048;
+  constexpr int64_t kBatch = 256;  // cache-sized; larger batches are no faster
   const int64_t n = static_cast<int64_t>(crops.size());
   at::NoGradGuard no_grad;
   const EvalModeGuard eval_mode(reader);
@@ -269,15 +270,38 @@ at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops) {
 std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                       const DetectConfig& cfg, const std::vector<double>& scales,
                                       std::vector<cv::Rect>* candidates) {
+  const std::vector<Proposal> props = all_proposals(gray, map_of, cfg, scales);
+  std::vector<cv::Mat> all_crops(props.size());
+  std::vector<uint8_t> ok(props.size(), 0);
+  cv::parallel_for_(cv::Range(0, static_cast<int>(props.size())), [&](const cv::Range& r) {
+    for (int i = r.start; i < r.end; ++i) {
+      ok[i] = context_normalize(gray, props[i].box, props[i].dark_on_light, all_crops[i]);
+    }
+  });
   std::vector<cv::Rect> boxes;
   std::vector<cv::Mat> crops;
-  for (const Proposal& p : all_proposals(gray, map_of, cfg, scales)) {
-    cv::Mat c;
-    if (!context_normalize(gray, p.box, p.dark_on_light, c)) continue;
-    boxes.push_back(p.box);
-    crops.push_back(c);
+  for (size_t i = 0; i < props.size(); ++i) {
+    if (!ok[i]) continue;
+    boxes.push_back(props[i].box);
+    crops.push_back(all_crops[i]);
   }
   if (candidates) candidates->insert(candidates->end(), boxes.begin(), boxes.end());
+  if (!cfg.first_reader.is_empty() && !crops.empty()) {
+    // The cheap first reader drops what it is sure is not a digit.
+    LeNet first = cfg.first_reader;
+    const int64_t none = first->options().num_classes - 1;
+    const at::Tensor p = read_crops(first, crops).select(1, none).contiguous();
+    const float* pn = p.data_ptr<float>();
+    size_t n = 0;
+    for (size_t i = 0; i < crops.size(); ++i) {
+      if (pn[i] >= cfg.first_reject) continue;
+      boxes[n] = boxes[i];
+      crops[n] = crops[i];
+      ++n;
+    }
+    boxes.resize(n);
+    crops.resize(n);
+  }
   if (crops.empty()) return {};
   const bool own_reader = !cfg.reader.is_empty();
   LeNet reader = own_reader ? cfg.reader : net;

@@ -6,6 +6,7 @@
 
 #include "adgap/detect/reader.h"
 #include "adgap/io/image.h"
+#include "adgap/util/threads.h"
 
 namespace adgap {
 
@@ -71,7 +72,12 @@ std::string reader_beside(const std::string& model_path) {
   return (std::filesystem::path(model_path).parent_path() / "reader" / "model.pt").string();
 }
 
+std::string first_reader_beside(const std::string& reader_path) {
+  return (std::filesystem::path(reader_path).parent_path() / "first" / "model.pt").string();
+}
+
 Detector make_detector(const std::string& model_path, const Options& o) {
+  configure_allocator();
   Detector d;
   d.options = o;
   d.model_path = model_path;
@@ -138,7 +144,17 @@ Detector make_detector(const std::string& model_path, const Options& o) {
     if (o.proposals == "auto" && r.meta.dataset == kRegionReaderData) {
       c.proposals = ProposalKind::kRegions;
     }
+    std::string first = o.first_reader;
+    if (first.empty() && std::filesystem::exists(first_reader_beside(reader))) {
+      first = first_reader_beside(reader);
+    }
+    if (!first.empty() && first != "none") {
+      c.first_reader = load_reader(first, classes).net;
+      d.first_reader_path = first;
+    }
   }
+  check_range("first reader's rejection level", o.first_reject, 0, 1);
+  c.first_reject = o.first_reject;
   return d;
 }
 

@@ -38,27 +38,36 @@ bool darker_than_surroundings(const cv::Mat& gray, const cv::Rect& box) {
   return ring - lo >= hi - ring;
 }
 
-std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig& cfg) {
-  CV_Assert(gray.type() == CV_8UC1);
-  const int max_h = static_cast<int>(cfg.max_height * gray.rows);
-  cv::Ptr<cv::MSER> mser =
-      cv::MSER::create(cfg.delta, cfg.min_area, std::max(cfg.min_area + 1, gray.rows * gray.cols / 3),
-                       cfg.max_variation, cfg.min_diversity);
+namespace {
+
+// MSER regions of one level, their boxes (and the cut parts of wide ones) in the level's
+// pixels, appended to `raw` with `scale` undone. Only regions of `min_h` px or taller (level
+// pixels) and at most `max_area` px are listed: listing every large region's pixels is what
+// costs, so large regions are found on coarser levels instead.
+void level_proposals(const cv::Mat& gray, const ProposalConfig& cfg, double scale, int min_h,
+                     int max_h, int max_area, std::vector<Proposal>& raw,
+                     std::set<std::tuple<int, int, int, int>>& seen) {
+  cv::Ptr<cv::MSER> mser = cv::MSER::create(cfg.delta, cfg.min_area,
+                                            std::max(cfg.min_area + 1, max_area),
+                                            cfg.max_variation, cfg.min_diversity);
   std::vector<std::vector<cv::Point>> regions;
   std::vector<cv::Rect> boxes;
   mser->detectRegions(gray, regions, boxes);
-  // One entry per distinct box; the polarity of the region (its pixels against the ring).
-  std::vector<Proposal> raw;
-  std::set<std::tuple<int, int, int, int>> seen;
+  auto add = [&](const cv::Rect& b, bool dark) {
+    const cv::Rect u = scale == 1.0 ? b : unscale_box(b, scale);
+    if (seen.insert({u.x, u.y, u.width, u.height}).second) raw.push_back({u, dark});
+  };
+  std::set<std::tuple<int, int, int, int>> here;  // one entry per distinct box of this level
   for (size_t i = 0; i < boxes.size(); ++i) {
     const cv::Rect& b = boxes[i];
-    if (b.height < cfg.min_height || b.height > max_h) continue;
-    if (!seen.insert({b.x, b.y, b.width, b.height}).second) continue;
+    if (b.height < min_h || b.height > max_h) continue;
+    if (!here.insert({b.x, b.y, b.width, b.height}).second) continue;
     double sum = 0;
     for (const cv::Point& p : regions[i]) sum += gray.at<uint8_t>(p);
     const double inside = sum / std::max<size_t>(1, regions[i].size());
+    // The polarity of the region: its pixels against the ring.
     const bool dark = inside < ring_mean(gray, b, std::max(2, b.height / 6));
-    if (b.width <= cfg.max_aspect * b.height) raw.push_back({b, dark});
+    if (b.width <= cfg.max_aspect * b.height) add(b, dark);
     if (b.width > cfg.split_aspect * b.height) {
       // Touching digits or a whole number: parts of about a digit's width, cut at equal
       // widths and at the thinnest column near each such cut, each part's height fitted to
@@ -78,10 +87,7 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
         }
         if (y1 < 0 || x1 - x0 < 2) return;
         const cv::Rect part(x0, y0, x1 - x0, y1 - y0 + 1);
-        if (part.height >= cfg.min_height &&
-            seen.insert({part.x, part.y, part.width, part.height}).second) {
-          raw.push_back({part, dark});
-        }
+        if (part.height >= min_h) add(part, dark);
       };
       const double n0 = b.width / (cfg.digit_aspect * b.height);
       for (int n = std::max(2, static_cast<int>(n0)); n <= static_cast<int>(n0) + 1; ++n) {
@@ -105,6 +111,34 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig& cfg) {
+  CV_Assert(gray.type() == CV_8UC1);
+  std::vector<Proposal> raw;
+  std::set<std::tuple<int, int, int, int>> seen;
+  // A pyramid of halvings: each level lists regions up to level_max_area px; the last (the
+  // first under twice coarsest_side px on its shorter side, or the image itself) lists every
+  // size up to max_height.
+  cv::Mat level = gray;
+  double scale = 1.0;
+  for (int l = 0;; ++l) {
+    const bool last = cfg.level_max_area <= 0 ||
+                      std::min(level.rows, level.cols) < 2 * cfg.coarsest_side;
+    const int max_area = last ? std::max(cfg.min_area + 1, level.rows * level.cols / 3)
+                              : cfg.level_max_area;
+    const int min_h = l == 0 ? cfg.min_height : std::max(cfg.min_height, cfg.level_min_height);
+    level_proposals(level, cfg, scale, min_h, static_cast<int>(cfg.max_height * level.rows),
+                    max_area, raw, seen);
+    if (last) break;
+    cv::Mat next;
+    cv::resize(level, next, cv::Size((level.cols + 1) / 2, (level.rows + 1) / 2), 0, 0,
+               cv::INTER_AREA);
+    scale *= 0.5;
+    level = next;
   }
   // Near-duplicates (nested regions a few grey levels apart) are one proposal.
   std::sort(raw.begin(), raw.end(),

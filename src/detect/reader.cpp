@@ -177,6 +177,7 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
     first.rounds = 1;
     first.train.out_dir = (std::filesystem::path(cfg.train.out_dir) / "round1").string();
     first.save_mined = first.train.out_dir;
+    first.first_stage = false;
     if (log) *log << "round 1 of 2, into " << first.train.out_dir << std::endl;
     const TrainResult r1 = train_reader(map_of, judge, mnist, det, first, log, on_epoch);
     ReaderConfig second = cfg;
@@ -225,7 +226,15 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
     train.epochs = cfg.region_epochs;
     train.widths = cfg.region_widths;
   }
-  return train_model(all, nullptr, train, log, on_epoch);
+  TrainResult result = train_model(all, nullptr, train, log, on_epoch);
+  if (regions && cfg.first_stage) {
+    TrainConfig first = train;
+    first.widths = LeNetWidths{};
+    first.out_dir = (std::filesystem::path(train.out_dir) / "first").string();
+    if (log) *log << "first reader (Table 1 widths), into " << first.out_dir << std::endl;
+    train_model(all, nullptr, first, log, on_epoch);
+  }
+  return result;
 }
 
 }  // namespace adgap

@@ -18,8 +18,15 @@ std::string join_scales(const std::vector<double>& scales) {
 }
 
 LocBenchSettings settings_of(const Detector& det, const std::string& real_file) {
+  std::string reader = det.reader_path;
+  if (!det.first_reader_path.empty()) {
+    char first[64];
+    std::snprintf(first, sizeof first, "%.3g", det.cfg.first_reject);
+    reader += " (after " + det.first_reader_path + " drops crops of P(not a digit) >= " + first +
+              ")";
+  }
   return {det.options.mode, det.options.polarity, det.options.border, det.scales,
-          det.reader_path,  det.cfg.min_score,    real_file,          det.cfg.min_score_alone};
+          reader,           det.cfg.min_score,    real_file,          det.cfg.min_score_alone};
 }
 
 std::string loc_bench_markdown(const LocBenchResult& r, const LocBenchSettings& s) {

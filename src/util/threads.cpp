@@ -3,11 +3,28 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <mutex>
 #include <thread>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace adgap {
 
+void configure_allocator() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    constexpr int kLarge = 1 << 30;  // bytes: blocks up to this size come from the heap
+    mallopt(M_MMAP_THRESHOLD, kLarge);
+    mallopt(M_TRIM_THRESHOLD, kLarge);
+  });
+#endif
+}
+
 std::string configure_threads(int intra_op_threads) {
+  configure_allocator();
   if (intra_op_threads <= 0) {
     intra_op_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }

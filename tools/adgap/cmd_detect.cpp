@@ -84,6 +84,9 @@ int cmd_detect(int argc, char** argv) {
   if (o.threads == 0) o.threads = std::max<int64_t>(1, cores / workers);  // cores shared
   const Localizer loc = o.load();
   if (!loc.reader_path().empty() && !quiet) std::cout << "reader: " << loc.reader_path() << "\n";
+  if (!loc.detector().first_reader_path.empty() && !quiet) {
+    std::cout << "first reader: " << loc.detector().first_reader_path << "\n";
+  }
   BatchOptions b;
   b.jsonl = jsonl_path;
   b.resume = resume;

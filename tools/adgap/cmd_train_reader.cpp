@@ -44,6 +44,9 @@ int cmd_train_reader(int argc, char** argv) {
             "'lenet-wide' model)");
   std::string mined, judge_path;
   int64_t first_scene = 0;
+  args.flag("first-stage", &rc.first_stage,
+            "regions: also train a Table 1 reader on the same crops into <reader-out>/first, "
+            "which detection runs first to drop the obvious non-digits");
   args.text("save-mined", &rc.save_mined, "DIR", "also write the mined crops there (IDX files)");
   args.text("mined", &mined, "DIR[,DIR...]",
             "add the crops saved there by --save-mined to the freshly mined ones");

@@ -42,6 +42,11 @@ void MapOptions::add_to(Args& args, bool detection) {
             "candidates: map (the map's hotspots), regions (hotspots and stroke regions, read "
             "with their surroundings by a reader trained so) or auto (regions when the reader "
             "was trained on them)");
+  args.text("first-reader", &lib.first_reader, "FILE",
+            "regions: a cheaper reader run first (default: first/model.pt beside the reader if "
+            "present; none: off)");
+  args.real("first-reject", &lib.first_reject, 0, 1,
+            "regions: crops the first reader gives P(not a digit) >= this are not read further");
   args.real("min-score", &lib.min_score, 0, 1, "minimum probability to keep a detection");
   args.real("min-score-alone", &lib.min_score_alone, 0, 1,
             "regions: minimum probability of a digit that is not part of a number");

@@ -45,6 +45,8 @@ struct DetectConfig {
                                //   (group_numbers); at or below min_score: no extra test
   LeNet reader{nullptr};      // optional classifier for the crops whose last class means
                               //   "not a digit" (adgap train-reader); empty: the model itself
+  LeNet first_reader{nullptr};  // kRegions: an optional cheaper reader run first: crops it
+  double first_reject = 0.99;   //   gives P(not a digit) >= first_reject are dropped unread
 };
 
 // A candidate: its box on the strokes found, and the 28x28 MNIST-style crop.
@@ -99,7 +101,8 @@ std::vector<Proposal> all_proposals(const cv::Mat& gray, const MapFunction& map_
                                     const DetectConfig& cfg, const std::vector<double>& scales);
 
 // kRegions detection: all_proposals, each crop read with its surroundings (context_normalize)
-// by cfg.reader, kept above min_score unless "not a digit", merged by non_max_suppression.
+// by cfg.reader (once cfg.first_reader, when given, has dropped those it is sure are not
+// digits), kept above min_score unless "not a digit", merged by non_max_suppression.
 std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                       const DetectConfig& cfg, const std::vector<double>& scales,
                                       std::vector<cv::Rect>* candidates = nullptr);

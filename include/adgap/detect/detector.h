@@ -21,6 +21,7 @@ struct Detector {
   std::string model_path;  // the files in use
   std::string weights_path;
   std::string reader_path;  // empty when the model reads the crops itself
+  std::string first_reader_path;  // empty when no first reader runs
   LoadedModel model;
   FilterImportance importance;  // the weights file, every weighting in it
   std::vector<float> weights;   // the one the options pick (global or a class; loss or error)
@@ -55,5 +56,7 @@ Detector make_detector(const std::string& model_path, const Options& options);
 // The weights file and reader found beside a model when Options leave them empty.
 std::string weights_beside(const std::string& model_path);
 std::string reader_beside(const std::string& model_path);
+// The first reader found beside a reader: <reader dir>/first/model.pt.
+std::string first_reader_beside(const std::string& reader_path);
 
 }  // namespace adgap

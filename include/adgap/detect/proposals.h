@@ -1,6 +1,6 @@
 // Stroke-region proposals: character candidates from the image's own structure, to join the
 // AdGAP map's hotspots. Maximally stable extremal regions (both polarities) give one box per
-// stroke shape, at every size; a wide box (touching digits, a whole number) is also cut into
+// stroke shape, at every size (large ones on a coarser level of a pyramid); a wide box (touching digits, a whole number) is also cut into
 // equal parts of a digit's width. Each crop is normalised with its surroundings kept: the box
 // fills 20 of 28 px (MNIST's layout), strokes bright, the local background at 0.
 #pragma once
@@ -22,6 +22,14 @@ struct ProposalConfig {
   double split_aspect = 0.8;     // wider than this: also cut into parts ...
   double digit_aspect = 0.6;     // ... each about this fraction of the height wide
   int max_parts = 8;
+  // MSER runs on a pyramid of halvings: a level lists regions of at most level_max_area px
+  // (listing large regions' pixels is what costs), coarser levels only boxes at least
+  // level_min_height px tall (smaller ones were found finer); the coarsest level, the first
+  // under twice coarsest_side px on its shorter side, lists every size. level_max_area 0:
+  // one level, every size.
+  int level_max_area = 6000;
+  int level_min_height = 20;
+  int coarsest_side = 64;
   double same_box = 0.9;         // IoU above which two proposals are one
 };
 

@@ -36,6 +36,8 @@ struct ReaderConfig {
   int64_t rounds = 1;                // 2: a second round of region_scenes more scenes whose
                                      //   negatives the first round's reader picks
   LeNetWidths region_widths{};       // a region reader's layer widths
+  bool first_stage = false;          // regions: also train a Table 1 reader on the same crops
+                                     //   into <out>/first (DetectConfig::first_reader)
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
   std::vector<std::string> use_mined;   // directories of crops saved so, added to the
                                         //   freshly mined ones (region_scenes 0: none)
@@ -82,7 +84,8 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
 // mines cfg.region_scenes of benchmark v2's train split (mine_region_crops) instead and
 // trains cfg.region_epochs. With cfg.rounds 2 that first reader goes to <out>/round1 (with
 // its mined crops) and judges the negatives of cfg.region_scenes further scenes; the reader
-// in <out> learns from both rounds' crops.
+// in <out> learns from both rounds' crops. With cfg.first_stage a Table 1 reader learns from
+// the same crops into <out>/first, to run before the reader and drop the obvious non-digits.
 // `on_epoch` as train_model's.
 // `judge`: the model, or a reader (used to pick digit-like negatives for region proposals).
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,

@@ -12,4 +12,12 @@ namespace adgap {
 // one thread when OpenBLAS is the loaded BLAS. Returns a one-line description of the result.
 std::string configure_threads(int intra_op_threads = 0);
 
+// Keeps large freed buffers in the process's heap for reuse (glibc; elsewhere nothing).
+// Detection allocates and frees tensors of tens of megabytes per image and pyramid level; by
+// default glibc returns each to the kernel and the next one arrives as fresh pages, whose
+// faults took half of the time on a textured 1-megapixel photo (measured: 13.6 s -> 3.5 s).
+// Peak memory is unchanged; memory freed after the peak stays with the process. Called by
+// configure_threads and when a detector is made; idempotent.
+void configure_allocator();
+
 }  // namespace adgap
