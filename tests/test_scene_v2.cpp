@@ -5,6 +5,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <filesystem>
 #include <set>
 
 #include "adgap/detect/detect.h"
@@ -388,6 +389,8 @@ TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
   test::TempDir tmp;
   ReaderConfig rc;
   rc.rounds = 2;
+  rc.first_stage = true;
+  rc.region_widths = {8, 16, 64, 32};
   rc.region_scenes = 2;
   rc.negatives_per_scene = 30;
   rc.region_epochs = 1;
@@ -405,6 +408,13 @@ TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
   const int64_t round1_batches = (mnist.size() + round1.size() + 19) / 20;
   EXPECT_GT(r.batches_per_epoch, round1_batches);
   EXPECT_EQ(load_reader(tmp.file("reader") + "/model.pt", 10).meta.dataset, kRegionReaderData);
+  // The first reader: Table 1 widths, the same data, beside the final reader only.
+  const LoadedModel first = load_reader(tmp.file("reader") + "/first/model.pt", 10);
+  EXPECT_EQ(first.meta.dataset, kRegionReaderData);
+  EXPECT_TRUE(first.net->options().widths.is_table1());
+  EXPECT_EQ(load_reader(tmp.file("reader") + "/model.pt", 10).net->options().widths,
+            (LeNetWidths{8, 16, 64, 32}));
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("reader") + "/round1/first"));
 }
 
 TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
@@ -431,6 +441,25 @@ TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
   EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kRegions);
   o.proposals = "boxes";
   EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
+  // A first reader beside the reader is used unless "none"; one of the wrong class count is
+  // refused.
+  o.proposals = "auto";
+  o.reader = reader_with(kRegionReaderData);
+  std::filesystem::create_directories(tmp.file("first"));
+  std::filesystem::copy_file(o.reader, tmp.file("first/model.pt"));
+  const Detector with_first = make_detector(dir + "/model.pt", o);
+  EXPECT_EQ(with_first.first_reader_path, tmp.file("first/model.pt"));
+  EXPECT_FALSE(with_first.cfg.first_reader.is_empty());
+  o.first_reader = "none";
+  const Detector without = make_detector(dir + "/model.pt", o);
+  EXPECT_TRUE(without.first_reader_path.empty());
+  EXPECT_TRUE(without.cfg.first_reader.is_empty());
+  ModelMeta twelve;
+  twelve.num_classes = 12;
+  LeNet bad(twelve.net_options());
+  save_model(tmp.file("bad_first.pt"), bad, twelve);
+  o.first_reader = tmp.file("bad_first.pt");
+  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
 }
 
 TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {

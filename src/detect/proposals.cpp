@@ -163,7 +163,7 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
 
 bool context_normalize(const cv::Mat& gray, const cv::Rect& box, bool dark_on_light,
                        cv::Mat& out28) {
-  constexpr int kSide = 28, kBox = 20;
+  constexpr int kSide = 28, kBox = 20, kPixels = kSide * kSide;
   if (box.width <= 0 || box.height <= 0) return false;
   const double side = std::max(box.width, box.height);
   const double crop = side * kSide / kBox;  // source pixels the 28 px cover
@@ -173,14 +173,15 @@ bool context_normalize(const cv::Mat& gray, const cv::Rect& box, bool dark_on_li
                       static_cast<int>(std::ceil(crop)), static_cast<int>(std::ceil(crop)));
   const cv::Rect have = want & cv::Rect(0, 0, gray.cols, gray.rows);
   if (have.area() == 0) return false;
-  cv::Mat patch;
-  cv::copyMakeBorder(gray(have), patch, have.y - want.y, want.br().y - have.br().y,
-                     have.x - want.x, want.br().x - have.br().x, cv::BORDER_REPLICATE);
-  cv::Mat small;
+  cv::Mat patch = gray(have);  // a view; edges beyond the image replicated only when needed
+  if (have != want) {
+    cv::copyMakeBorder(patch, patch, have.y - want.y, want.br().y - have.br().y,
+                       have.x - want.x, want.br().x - have.br().x, cv::BORDER_REPLICATE);
+  }
+  uint8_t small_px[kPixels];
+  cv::Mat small(kSide, kSide, CV_8U, small_px);
   cv::resize(patch, small, cv::Size(kSide, kSide), 0, 0,
              patch.cols > kSide ? cv::INTER_AREA : cv::INTER_LINEAR);
-  small.convertTo(small, CV_32F);
-  if (dark_on_light) small = 255.0f - small;
   // The box inside the 28x28 crop; the ring is everything else.
   const double f = kSide / double(want.width);
   const cv::Rect inner = cv::Rect(static_cast<int>(std::lround((box.x - want.x) * f)),
@@ -188,20 +189,32 @@ bool context_normalize(const cv::Mat& gray, const cv::Rect& box, bool dark_on_li
                                   std::max(1, static_cast<int>(std::lround(box.width * f))),
                                   std::max(1, static_cast<int>(std::lround(box.height * f)))) &
                          cv::Rect(0, 0, kSide, kSide);
-  std::vector<float> ring, ink;
+  float value[kPixels], ring[kPixels], ink[kPixels];
+  size_t n_ring = 0, n_ink = 0;
   for (int y = 0; y < kSide; ++y) {
-    const float* p = small.ptr<float>(y);
-    for (int x = 0; x < kSide; ++x) (inner.contains({x, y}) ? ink : ring).push_back(p[x]);
+    for (int x = 0; x < kSide; ++x) {
+      const int i = y * kSide + x;
+      const float v = dark_on_light ? 255.0f - small_px[i] : float(small_px[i]);
+      value[i] = v;
+      if (inner.contains({x, y})) {
+        ink[n_ink++] = v;
+      } else {
+        ring[n_ring++] = v;
+      }
+    }
   }
-  if (ring.empty() || ink.empty()) return false;
-  std::nth_element(ring.begin(), ring.begin() + ring.size() / 2, ring.end());
-  const float bg = ring[ring.size() / 2];
-  const size_t top = ink.size() * 95 / 100;
-  std::nth_element(ink.begin(), ink.begin() + top, ink.end());
-  const float hi = ink[std::min(top, ink.size() - 1)];
+  if (n_ring == 0 || n_ink == 0) return false;
+  std::nth_element(ring, ring + n_ring / 2, ring + n_ring);
+  const float bg = ring[n_ring / 2];
+  const size_t top = std::min(n_ink * 95 / 100, n_ink - 1);
+  std::nth_element(ink, ink + top, ink + n_ink);
+  const float hi = ink[top];
   if (hi - bg < 8) return false;
-  small = (small - bg) / (hi - bg);
-  out28 = cv::min(cv::max(small, 0.0), 1.0);
+  // Background at 0, ink at 1, clipped.
+  out28.create(kSide, kSide, CV_32F);
+  float* out = out28.ptr<float>();
+  const float scale = 1.0f / (hi - bg);
+  for (int i = 0; i < kPixels; ++i) out[i] = std::min(1.0f, std::max(0.0f, (value[i] - bg) * scale));
   return true;
 }
 

@@ -189,6 +189,7 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
   }
   SceneV2Config mining;
   mining.max_side = 800;  // small scenes: the same digits and clutter, mined faster
+  mining.distractor_fraction = cfg.distractor_fraction;
   // MNIST first, then the fresh crops, then those saved earlier.
   std::vector<at::Tensor> images = {mnist.images}, labels = {mnist.labels};
   if (!regions || cfg.region_scenes > 0) {

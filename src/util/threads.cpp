@@ -19,6 +19,9 @@ void configure_allocator() {
     constexpr int kLarge = 1 << 30;  // bytes: blocks up to this size come from the heap
     mallopt(M_MMAP_THRESHOLD, kLarge);
     mallopt(M_TRIM_THRESHOLD, kLarge);
+    // One arena for all threads: a worker thread's own arena hands large blocks back to the
+    // kernel regardless (measured: 2 workers on six 1-megapixel photos 4.5 s, one arena 3.3 s).
+    mallopt(M_ARENA_MAX, 1);
   });
 #endif
 }

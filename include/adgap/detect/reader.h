@@ -36,6 +36,9 @@ struct ReaderConfig {
   int64_t rounds = 1;                // 2: a second round of region_scenes more scenes whose
                                      //   negatives the first round's reader picks
   LeNetWidths region_widths{};       // a region reader's layer widths
+  double distractor_fraction = SceneV2Config{}.distractor_fraction;  // regions: letter strings
+                                     //   among the mined scenes' items (more: more negatives
+                                     //   that look like text)
   bool first_stage = false;          // regions: also train a Table 1 reader on the same crops
                                      //   into <out>/first (DetectConfig::first_reader)
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")

@@ -16,7 +16,8 @@ std::string configure_threads(int intra_op_threads = 0);
 // Detection allocates and frees tensors of tens of megabytes per image and pyramid level; by
 // default glibc returns each to the kernel and the next one arrives as fresh pages, whose
 // faults took half of the time on a textured 1-megapixel photo (measured: 13.6 s -> 3.5 s).
-// Peak memory is unchanged; memory freed after the peak stays with the process. Called by
+// Peak memory is unchanged; memory freed after the peak stays with the process. All threads
+// share one arena (worker threads' own arenas return large blocks regardless). Called by
 // configure_threads and when a detector is made; idempotent.
 void configure_allocator();
 
