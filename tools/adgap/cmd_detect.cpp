@@ -116,7 +116,7 @@ int cmd_detect(int argc, char** argv) {
         std::cout << "\n";
       });
   atomic_write_text(json_path, doc.dump(2) + "\n");
-  std::printf("%lld images (%lld resumed), %lld failed, %.1f s; wrote %s%s%s\n",
+  std::printf("%lld images (%lld resumed), %lld failed, %.2f s; wrote %s%s%s\n",
               static_cast<long long>(s.images), static_cast<long long>(s.resumed),
               static_cast<long long>(s.failed), s.seconds, json_path.c_str(),
               jsonl_path.empty() ? "" : " and ", jsonl_path.c_str());
