@@ -31,9 +31,13 @@ bool darker_than_surroundings(const cv::Mat& gray, const cv::Rect& box) {
   const cv::Rect r = box & cv::Rect(0, 0, gray.cols, gray.rows);
   if (r.area() == 0) return true;
   cv::Mat flat = gray(r).clone().reshape(1, 1);
-  std::sort(flat.begin<uint8_t>(), flat.end<uint8_t>());
   // Ink is the extreme tenth of the box; compare both extremes with the ring.
-  const double lo = flat.at<uint8_t>(flat.cols / 10), hi = flat.at<uint8_t>(flat.cols * 9 / 10);
+  uint8_t* v = flat.ptr<uint8_t>();
+  const int n = flat.cols;
+  std::nth_element(v, v + n / 10, v + n);
+  const double lo = v[n / 10];
+  std::nth_element(v + n / 10, v + n * 9 / 10, v + n);
+  const double hi = v[n * 9 / 10];
   const double ring = ring_mean(gray, box, std::max(2, box.height / 6));
   return ring - lo >= hi - ring;
 }
