@@ -45,8 +45,7 @@ int cmd_train_reader(int argc, char** argv) {
   std::string mined, judge_path;
   int64_t first_scene = 0;
   args.real("distractors", &rc.distractor_fraction, 0, 1,
-            "regions: fraction of the mined scenes' items that are letter strings (default "
-            "as the benchmark's scenes)");
+            "regions: fraction of the mined scenes' items that are letter strings");
   args.flag("first-stage", &rc.first_stage,
             "regions: also train a Table 1 reader on the same crops into <reader-out>/first, "
             "which detection runs first to drop the obvious non-digits");
