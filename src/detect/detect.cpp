@@ -248,6 +248,18 @@ std::vector<Proposal> all_proposals(const cv::Mat& gray, const MapFunction& map_
   return out;
 }
 
+std::vector<cv::Mat> context_crops(const cv::Mat& gray, const std::vector<Proposal>& props) {
+  std::vector<cv::Mat> crops(props.size());
+  cv::parallel_for_(cv::Range(0, static_cast<int>(props.size())), [&](const cv::Range& r) {
+    for (int i = r.start; i < r.end; ++i) {
+      if (!context_normalize(gray, props[i].box, props[i].dark_on_light, crops[i])) {
+        crops[i].release();
+      }
+    }
+  });
+  return crops;
+}
+
 at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops) {
   constexpr int64_t kBatch = 256;  // cache-sized; larger batches are no faster
   const int64_t n = static_cast<int64_t>(crops.size());
@@ -271,17 +283,11 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
                                       const DetectConfig& cfg, const std::vector<double>& scales,
                                       std::vector<cv::Rect>* candidates) {
   const std::vector<Proposal> props = all_proposals(gray, map_of, cfg, scales);
-  std::vector<cv::Mat> all_crops(props.size());
-  std::vector<uint8_t> ok(props.size(), 0);
-  cv::parallel_for_(cv::Range(0, static_cast<int>(props.size())), [&](const cv::Range& r) {
-    for (int i = r.start; i < r.end; ++i) {
-      ok[i] = context_normalize(gray, props[i].box, props[i].dark_on_light, all_crops[i]);
-    }
-  });
+  const std::vector<cv::Mat> all_crops = context_crops(gray, props);
   std::vector<cv::Rect> boxes;
   std::vector<cv::Mat> crops;
   for (size_t i = 0; i < props.size(); ++i) {
-    if (!ok[i]) continue;
+    if (all_crops[i].empty()) continue;
     boxes.push_back(props[i].box);
     crops.push_back(all_crops[i]);
   }

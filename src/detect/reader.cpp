@@ -106,7 +106,12 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
     const SceneV2 s = gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(first + i));
     const cv::Mat gray = to_gray(s.image);
     std::vector<cv::Mat> near, far;
-    for (const Proposal& p : all_proposals(gray, map_of, det, scales)) {
+    const std::vector<Proposal> props = all_proposals(gray, map_of, det, scales);
+    const std::vector<cv::Mat> prop_crops = context_crops(gray, props);
+    for (size_t k = 0; k < props.size(); ++k) {
+      const Proposal& p = props[k];
+      const cv::Mat& c = prop_crops[k];
+      if (c.empty()) continue;
       double best = 0;
       int64_t label = classes;
       for (const DigitTruthV2& t : s.digits) {
@@ -116,8 +121,6 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
           if (v >= 0.5) label = t.truth.label;
         }
       }
-      cv::Mat c;
-      if (!context_normalize(gray, p.box, p.dark_on_light, c)) continue;
       if (label != classes) {
         cv::Mat u8;
         c.convertTo(u8, CV_8U, 255.0);

@@ -107,6 +107,10 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
                                       const DetectConfig& cfg, const std::vector<double>& scales,
                                       std::vector<cv::Rect>* candidates = nullptr);
 
+// context_normalize of every proposal, computed in parallel; an empty Mat where the box holds
+// no contrast.
+std::vector<cv::Mat> context_crops(const cv::Mat& gray, const std::vector<Proposal>& props);
+
 // Class probabilities (K, C) of 28x28 crops (CV_32F) from `reader`, in batches.
 at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops);
 

@@ -1,8 +1,9 @@
 // Stroke-region proposals: character candidates from the image's own structure, to join the
 // AdGAP map's hotspots. Maximally stable extremal regions (both polarities) give one box per
-// stroke shape, at every size (large ones on a coarser level of a pyramid); a wide box (touching digits, a whole number) is also cut into
-// equal parts of a digit's width. Each crop is normalised with its surroundings kept: the box
-// fills 20 of 28 px (MNIST's layout), strokes bright, the local background at 0.
+// stroke shape, at every size (large ones on a coarser level of a pyramid); a wide box
+// (touching digits, a whole number) is also cut into equal parts of a digit's width. Each crop
+// is normalised with its surroundings kept: the box fills 20 of 28 px (MNIST's layout), strokes
+// bright, the local background at 0.
 #pragma once
 
 #include <opencv2/core/mat.hpp>
