@@ -211,6 +211,36 @@ TEST(Proposals, LargeDigitsAreFoundOnCoarserLevelsSmallOnesOnTheFirst) {
   EXPECT_GE(best(single, small_box), 0.8);
 }
 
+TEST(Proposals, TopHatsFreeDigitsFromTheDarkAreaTheyTouch) {
+  // Dark "5 7 3" whose feet touch a dark band: the digits and the band are one dark region,
+  // 380 px wide, to the level's own MSER; the black top-hat keeps only the strokes.
+  cv::Mat img(300, 500, CV_8U, cv::Scalar(190));
+  img(cv::Rect(0, 150, 500, 150)).setTo(60);
+  std::vector<cv::Rect> boxes;
+  for (int i = 0; i < 3; ++i) {
+    cv::Mat m = cv::Mat::zeros(img.size(), CV_8U);
+    cv::putText(m, std::string(1, "573"[i]), {120 + 60 * i, 152}, cv::FONT_HERSHEY_SIMPLEX, 1.2,
+                cv::Scalar(255), 3);
+    img.setTo(60, m);
+    boxes.push_back(cv::boundingRect(m) & cv::Rect(0, 0, 500, 150));  // the part above the band
+  }
+  auto best = [](const std::vector<Proposal>& props, const cv::Rect& b) {
+    double v = 0;
+    for (const Proposal& p : props) {
+      if (p.dark_on_light) v = std::max(v, iou(p.box, b));
+    }
+    return v;
+  };
+  ProposalConfig plain;
+  plain.tophat = 0;
+  const std::vector<Proposal> with = region_proposals(img), without = region_proposals(img, plain);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    ASSERT_GT(boxes[i].height, 20) << "digit " << i;
+    EXPECT_GE(best(with, boxes[i]), 0.7) << "digit " << i;
+    EXPECT_LT(best(without, boxes[i]), 0.5) << "digit " << i;
+  }
+}
+
 TEST(Proposals, TouchingDigitsAreAlsoCutIntoParts) {
   cv::Mat img(120, 200, CV_8U, cv::Scalar(220));
   // Two 22-px-wide, 40-px-tall blocks 2 px apart, joined at the bottom: one region 46 px wide.

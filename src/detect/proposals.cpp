@@ -44,13 +44,17 @@ bool darker_than_surroundings(const cv::Mat& gray, const cv::Rect& box) {
 
 namespace {
 
+// What a level's image holds: the level itself, or the strokes of one polarity from a top-hat.
+enum StrokeImage { kPlain, kLightStrokes, kDarkStrokes };
+
 // MSER regions of one level, their boxes (and the cut parts of wide ones) in the level's
 // pixels, appended to `raw` with `scale` undone. Only regions of `min_h` px or taller (level
 // pixels) and at most `max_area` px are listed: listing every large region's pixels is what
 // costs, so large regions are found on coarser levels instead.
 void level_proposals(const cv::Mat& gray, const ProposalConfig& cfg, double scale, int min_h,
                      int max_h, int max_area, std::vector<Proposal>& raw,
-                     std::set<std::tuple<int, int, int, int>>& seen) {
+                     std::set<std::tuple<int, int, int, int>>& seen,
+                     StrokeImage strokes = kPlain) {
   cv::Ptr<cv::MSER> mser = cv::MSER::create(cfg.delta, cfg.min_area,
                                             std::max(cfg.min_area + 1, max_area),
                                             cfg.max_variation, cfg.min_diversity);
@@ -70,7 +74,11 @@ void level_proposals(const cv::Mat& gray, const ProposalConfig& cfg, double scal
     for (const cv::Point& p : regions[i]) sum += gray.at<uint8_t>(p);
     const double inside = sum / std::max<size_t>(1, regions[i].size());
     // The polarity of the region: its pixels against the ring.
-    const bool dark = inside < ring_mean(gray, b, std::max(2, b.height / 6));
+    bool dark = inside < ring_mean(gray, b, std::max(2, b.height / 6));
+    if (strokes != kPlain) {
+      if (dark) continue;  // a top-hat's strokes are its bright regions
+      dark = strokes == kDarkStrokes;
+    }
     if (b.width <= cfg.max_aspect * b.height) add(b, dark);
     if (b.width > cfg.split_aspect * b.height) {
       // Touching digits or a whole number: parts of about a digit's width, cut at equal
@@ -126,7 +134,7 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
   std::set<std::tuple<int, int, int, int>> seen;
   // A pyramid of halvings: each level lists regions up to level_max_area px; the last (the
   // first under twice coarsest_side px on its shorter side, or the image itself) lists every
-  // size up to max_height.
+  // size up to max_height. With top-hats, levels finer than plain_from list only theirs.
   cv::Mat level = gray;
   double scale = 1.0;
   for (int l = 0;; ++l) {
@@ -135,8 +143,21 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
     const int max_area = last ? std::max(cfg.min_area + 1, level.rows * level.cols / 3)
                               : cfg.level_max_area;
     const int min_h = l == 0 ? cfg.min_height : std::max(cfg.min_height, cfg.level_min_height);
-    level_proposals(level, cfg, scale, min_h, static_cast<int>(cfg.max_height * level.rows),
-                    max_area, raw, seen);
+    const int max_h = static_cast<int>(cfg.max_height * level.rows);
+    if (cfg.tophat <= 0 || l >= cfg.plain_from || last) {
+      level_proposals(level, cfg, scale, min_h, max_h, max_area, raw, seen);
+    }
+    if (cfg.tophat > 0) {
+      // Strokes narrower than the kernel, freed from whatever wider area they touch (a dark
+      // band under dark digits, a window beside them): bright ones on the white top-hat, dark
+      // ones on the black.
+      const cv::Mat k = cv::getStructuringElement(cv::MORPH_ELLIPSE, {cfg.tophat, cfg.tophat});
+      cv::Mat strokes;
+      cv::morphologyEx(level, strokes, cv::MORPH_TOPHAT, k);
+      level_proposals(strokes, cfg, scale, min_h, max_h, max_area, raw, seen, kLightStrokes);
+      cv::morphologyEx(level, strokes, cv::MORPH_BLACKHAT, k);
+      level_proposals(strokes, cfg, scale, min_h, max_h, max_area, raw, seen, kDarkStrokes);
+    }
     if (last) break;
     cv::Mat next;
     cv::resize(level, next, cv::Size((level.cols + 1) / 2, (level.rows + 1) / 2), 0, 0,

@@ -1,6 +1,7 @@
 // Stroke-region proposals: character candidates from the image's own structure, to join the
 // AdGAP map's hotspots. Maximally stable extremal regions (both polarities) give one box per
-// stroke shape, at every size (large ones on a coarser level of a pyramid); a wide box
+// stroke shape, at every size (large ones on a coarser level of a pyramid), and the same on
+// top-hats of each level give the strokes cut free of what they touch; a wide box
 // (touching digits, a whole number) is also cut into equal parts of a digit's width. Each crop
 // is normalised with its surroundings kept: the box fills 20 of 28 px (MNIST's layout), strokes
 // bright, the local background at 0.
@@ -32,6 +33,14 @@ struct ProposalConfig {
   int level_min_height = 20;
   int coarsest_side = 64;
   double same_box = 0.9;         // IoU above which two proposals are one
+  // MSER also runs on each level's white and black top-hats with an ellipse of this many px:
+  // strokes narrower than it, cut free of the wider areas they touch (a digit on the edge of a
+  // dark band, beside a window), which the level's own regions merge with. 0: off.
+  int tophat = 9;
+  // With top-hats, the levels' own regions from this level on (0: every level). The finest
+  // level's own regions add many proposals on texture and little that its top-hats miss
+  // (README, "Benchmark v2").
+  int plain_from = 1;
 };
 
 struct Proposal {
