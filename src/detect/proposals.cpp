@@ -134,7 +134,8 @@ std::vector<Proposal> region_proposals(const cv::Mat& gray, const ProposalConfig
   std::set<std::tuple<int, int, int, int>> seen;
   // A pyramid of halvings: each level lists regions up to level_max_area px; the last (the
   // first under twice coarsest_side px on its shorter side, or the image itself) lists every
-  // size up to max_height. With top-hats, levels finer than plain_from list only theirs.
+  // size up to max_height. With top-hats, levels finer than plain_from (but the last) list
+  // only their top-hats' regions.
   cv::Mat level = gray;
   double scale = 1.0;
   for (int l = 0;; ++l) {
