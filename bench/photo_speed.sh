@@ -58,13 +58,13 @@ print(f'{t:.2f} {float(sys.argv[3]) - float(sys.argv[2]):.2f} {n}')" "$out" "$st
   echo
   echo "\`bench/photo_speed.sh\` on $(nproc) cores, $(date -u +%Y-%m-%d). Model $model, defaults"
   echo "(reader and first reader beside the model when present). 'detect': the time \`adgap detect\`"
-  echo "reports (decoding, detection, writing the JSON; one photo alone includes the first call's"
-  echo "warm-up); 'process wall': the whole command, with the process start and the model loading."
+  echo "reports (decoding, detection, writing the JSON); 'process wall': the whole command, with"
+  echo "the process start and the model loading."
   echo "Photos: the first six of plasma-workspace-wallpapers' 1280x800.jpg files (2560x1600"
   echo "pixels: '4mp'), and the same scaled to 1280x800 ('1mp'). Only EveningGlow shows digits"
   echo "(three, annotated in bench/real_photos.json); every other detection is a false alarm. Each"
   echo "photo alone includes the first call's warm-up (about 0.5 s); 'all six in one run' is one"
-  echo "\\`adgap detect\\` over the six with its defaults (two workers on two cores)."
+  echo "\`adgap detect\` over the six with its defaults (two workers on two cores)."
   echo
   cat "$tmp/table.md"
 } > docs/results/photo_speed.md.tmp
