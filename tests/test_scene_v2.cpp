@@ -414,6 +414,98 @@ TEST_F(SceneV2Test, AFirstReaderDropsTheCropsItRejectsAndNoOthers) {
   EXPECT_TRUE(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}).empty());
 }
 
+TEST_F(SceneV2Test, AVerifierDecidesTheCropsTheReaderDoesNotReject) {
+  RegionChain c;
+  c.det.min_score = 0.5;
+  // Fixed outputs: the reader gives every crop P(7) = e^3 / (e^3 + 10) = 0.668 (P(not a
+  // digit) 0.033), the verifier P(3) = e^5 / (e^5 + 10) = 0.937.
+  auto constant = [](int cls, float logit) {
+    LeNet net(LeNetOptions{1, 11, 28});
+    at::NoGradGuard g;
+    for (auto& p : net->parameters()) p.zero_();
+    net->fc3->bias[cls] = logit;
+    return net;
+  };
+  c.det.reader = constant(7, 3.0f);
+  const float r7 = std::exp(3.0f) / (std::exp(3.0f) + 10.0f), r_other = 1 / (std::exp(3.0f) + 10);
+  const float v3 = std::exp(5.0f) / (std::exp(5.0f) + 10.0f);
+  const SceneV2 s = gen_->make(100);
+  const cv::Mat gray = to_gray(s.image);
+  const std::vector<Detection> base = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5});
+  ASSERT_FALSE(base.empty());
+  for (const Detection& d : base) ASSERT_NEAR(d.score, r7, 1e-4);
+  c.det.verifier = constant(3, 5.0f);
+  auto expect = [&](const std::vector<Detection>& got, int label, float score) {
+    ASSERT_EQ(got.size(), base.size());  // every crop scores the same, so NMS keeps the same
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].box, base[i].box);
+      EXPECT_EQ(got[i].label, label);
+      EXPECT_NEAR(got[i].score, score, 1e-4);
+    }
+  };
+  c.det.verify_gate = 0.03;  // below the reader's P(not a digit): nothing verified
+  expect(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}), 7, r7);
+  c.det.verify_gate = 0.04;  // above: everything verified, and the verifier alone decides
+  expect(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}), 3, v3);
+  c.det.verify_weight = 0.5;  // half and half: P(3) = (0.033 + 0.937) / 2 = 0.485
+  c.det.min_score = 0.45;
+  expect(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}), 3, 0.5f * (r_other + v3));
+}
+
+TEST_F(SceneV2Test, VerifierCropsAreLabelledAndItsTrainingGoesBesideTheReader) {
+  RegionChain c;
+  // A reader that rejects nothing outright (P(not a digit) = 1/11 everywhere) passes every
+  // proposal to the verifier's mining.
+  LeNet flat(LeNetOptions{1, 11, 28});
+  {
+    at::NoGradGuard g;
+    for (auto& p : flat->parameters()) p.zero_();
+  }
+  const Dataset crops = mine_verifier_crops(c.map_of, LeNet{nullptr}, 0.99, flat, 0.5, *gen_,
+                                            c.det, {1.0, 0.5}, 0, 2, 10, 3);
+  EXPECT_EQ(crops.num_classes, 11);
+  EXPECT_LE(crops.labels.max().item<int64_t>(), 10);
+  int64_t truth_digits = 0;
+  for (int64_t i = 0; i < 2; ++i) {
+    truth_digits += static_cast<int64_t>(
+        gen_->make(v2_first_seed(gen_->split()) + static_cast<uint64_t>(i)).digits.size());
+  }
+  const int64_t digits = crops.labels.lt(10).sum().item<int64_t>();
+  // Three moved copies of every digit's box at least (up to 10 tries each), plus proposals.
+  EXPECT_GE(digits, 3 * truth_digits - 2);
+  EXPECT_GT(crops.labels.eq(10).sum().item<int64_t>(), 10);
+  // A reader sure that everything is not a digit leaves only the moved copies.
+  LeNet sure(LeNetOptions{1, 11, 28});
+  {
+    at::NoGradGuard g;
+    for (auto& p : sure->parameters()) p.zero_();
+    sure->fc3->bias[10] = 20.0;
+  }
+  const Dataset only_moved = mine_verifier_crops(c.map_of, LeNet{nullptr}, 0.99, sure, 0.5,
+                                                 *gen_, c.det, {1.0, 0.5}, 0, 2, 10, 1);
+  EXPECT_EQ(only_moved.labels.eq(10).sum().item<int64_t>(), 0);
+  EXPECT_LE(only_moved.size(), truth_digits);
+  EXPECT_GE(only_moved.size(), truth_digits - 2);
+
+  test::TempDir tmp;
+  ReaderConfig rc;
+  rc.region_scenes = 0;
+  rc.verifier_scenes = 2;
+  rc.verifier_widths = {8, 16, 32, 16};
+  rc.verifier_epochs = 1;
+  rc.verify_gate = 0.5;
+  rc.scales = {1.0, 0.5};
+  rc.train.out_dir = tmp.file("reader");
+  rc.train.progress = false;
+  const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 2000);
+  const TrainResult r = train_verifier(c.map_of, LeNet{nullptr}, flat, mnist, c.det, rc, nullptr);
+  ASSERT_TRUE(r.finished);
+  EXPECT_GT(r.batches_per_epoch, (mnist.size() + 299) / 300 + 3);  // MNIST and mined crops
+  const LoadedModel v = load_reader(tmp.file("reader") + "/verifier/model.pt", 10);
+  EXPECT_EQ(v.meta.dataset, kRegionReaderData);
+  EXPECT_TRUE((v.meta.widths == LeNetWidths{8, 16, 32, 16}));
+}
+
 TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
   RegionChain c;
   test::TempDir tmp;
@@ -490,6 +582,22 @@ TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
   save_model(tmp.file("bad_first.pt"), bad, twelve);
   o.first_reader = tmp.file("bad_first.pt");
   EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
+  // So is a verifier beside the reader, and its gate is range-checked.
+  o.first_reader = "none";
+  EXPECT_TRUE(make_detector(dir + "/model.pt", o).verifier_path.empty());
+  std::filesystem::create_directories(tmp.file("verifier"));
+  std::filesystem::copy_file(o.reader, tmp.file("verifier/model.pt"));
+  const Detector with_verifier = make_detector(dir + "/model.pt", o);
+  EXPECT_EQ(with_verifier.verifier_path, tmp.file("verifier/model.pt"));
+  EXPECT_FALSE(with_verifier.cfg.verifier.is_empty());
+  EXPECT_DOUBLE_EQ(with_verifier.cfg.verify_gate, 0.99);
+  o.verifier = "none";
+  EXPECT_TRUE(make_detector(dir + "/model.pt", o).cfg.verifier.is_empty());
+  o.verifier = tmp.file("bad_first.pt");
+  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
+  o.verifier = "";
+  o.verify_gate = 1.5;
+  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
 }
 
 TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {

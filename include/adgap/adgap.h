@@ -38,6 +38,10 @@ struct Options {
   std::string first_reader;  // regions: a cheaper reader run first (see first_reject); empty:
                              //   first/model.pt beside the reader when it exists; "none": off
   double first_reject = 0.99;  // crops the first reader gives P(not a digit) >= this are dropped
+  std::string verifier;  // regions: a larger reader that reads again what the reader does not
+                         //   reject (see verify_gate); empty: verifier/model.pt beside the
+                         //   reader when it exists; "none": off
+  double verify_gate = 0.99;  // crops the reader gives P(not a digit) below this are verified
   // The map (paper Eq. 2).
   std::string method = "adgap";      // adgap, or a baseline: adgap-paper, cam, grad-cam, ...
   std::string mode = "paper";        // paper (pools removed) | pooled | dense

@@ -312,7 +312,26 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
   const bool own_reader = !cfg.reader.is_empty();
   LeNet reader = own_reader ? cfg.reader : net;
   const int64_t reject = own_reader ? reader->options().num_classes - 1 : -1;
-  const at::Tensor prob = read_crops(reader, crops);
+  at::Tensor prob = read_crops(reader, crops).contiguous();
+  if (!cfg.verifier.is_empty() && own_reader) {
+    // The verifier reads again what the reader does not reject outright; the mix decides.
+    const int64_t c = prob.size(1);
+    std::vector<cv::Mat> again;
+    std::vector<int64_t> rows;
+    for (size_t i = 0; i < crops.size(); ++i) {
+      if (prob.data_ptr<float>()[static_cast<int64_t>(i) * c + c - 1] < cfg.verify_gate) {
+        again.push_back(crops[i]);
+        rows.push_back(static_cast<int64_t>(i));
+      }
+    }
+    if (!again.empty()) {
+      LeNet verifier = cfg.verifier;
+      const at::Tensor rows_t = at::tensor(rows);
+      const at::Tensor mixed = (1 - cfg.verify_weight) * prob.index_select(0, rows_t) +
+                               cfg.verify_weight * read_crops(verifier, again);
+      prob.index_copy_(0, rows_t, mixed);
+    }
+  }
   const auto [best, label] = prob.max(1);
   const float* bp = best.data_ptr<float>();
   const int64_t* lp = label.data_ptr<int64_t>();

@@ -76,6 +76,10 @@ std::string first_reader_beside(const std::string& reader_path) {
   return (std::filesystem::path(reader_path).parent_path() / "first" / "model.pt").string();
 }
 
+std::string verifier_beside(const std::string& reader_path) {
+  return (std::filesystem::path(reader_path).parent_path() / "verifier" / "model.pt").string();
+}
+
 Detector make_detector(const std::string& model_path, const Options& o) {
   configure_allocator();
   Detector d;
@@ -152,9 +156,19 @@ Detector make_detector(const std::string& model_path, const Options& o) {
       c.first_reader = load_reader(first, classes).net;
       d.first_reader_path = first;
     }
+    std::string verifier = o.verifier;
+    if (verifier.empty() && std::filesystem::exists(verifier_beside(reader))) {
+      verifier = verifier_beside(reader);
+    }
+    if (!verifier.empty() && verifier != "none") {
+      c.verifier = load_reader(verifier, classes).net;
+      d.verifier_path = verifier;
+    }
   }
   check_range("first reader's rejection level", o.first_reject, 0, 1);
   c.first_reject = o.first_reject;
+  check_range("verifier's gate", o.verify_gate, 0, 1);
+  c.verify_gate = o.verify_gate;
   return d;
 }
 

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 
+#include "adgap/detect/proposals.h"
 #include "adgap/io/image.h"
 #include "adgap/model/model_file.h"
 #include "adgap/util/progress.h"
@@ -169,6 +170,137 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
   return crops_dataset("mined-v2/train", classes + 1, crops, labels);
 }
 
+std::vector<size_t> verifier_worthy(LeNet first, double first_reject, LeNet reader, double gate,
+                                    const std::vector<cv::Mat>& crops, at::Tensor* reader_probs) {
+  std::vector<size_t> idx;
+  for (size_t i = 0; i < crops.size(); ++i) {
+    if (!crops[i].empty()) idx.push_back(i);
+  }
+  std::vector<cv::Mat> live;
+  if (!first.is_empty() && !idx.empty()) {
+    for (size_t i : idx) live.push_back(crops[i]);
+    const int64_t none = first->options().num_classes - 1;
+    const at::Tensor p = read_crops(first, live).select(1, none).contiguous();
+    size_t n = 0;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      if (p.data_ptr<float>()[k] < first_reject) idx[n++] = idx[k];
+    }
+    idx.resize(n);
+  }
+  live.clear();
+  for (size_t i : idx) live.push_back(crops[i]);
+  if (live.empty()) {
+    if (reader_probs) *reader_probs = at::empty({0, reader->options().num_classes});
+    return {};
+  }
+  const at::Tensor probs = read_crops(reader, live).contiguous();
+  const int64_t c = probs.size(1);
+  std::vector<size_t> out;
+  std::vector<int64_t> rows;
+  for (size_t k = 0; k < idx.size(); ++k) {
+    if (probs.data_ptr<float>()[static_cast<int64_t>(k) * c + c - 1] < gate) {
+      out.push_back(idx[k]);
+      rows.push_back(static_cast<int64_t>(k));
+    }
+  }
+  if (reader_probs) *reader_probs = probs.index_select(0, at::tensor(rows)).contiguous();
+  return out;
+}
+
+Dataset mine_verifier_crops(const MapFunction& map_of, LeNet first, double first_reject,
+                            LeNet reader, double gate, const SceneGeneratorV2& gen,
+                            const DetectConfig& det, const std::vector<double>& scales,
+                            int64_t first_scene, int64_t count, int64_t classes, int jitter,
+                            std::ostream* log) {
+  std::vector<cv::Mat> crops;
+  std::vector<int64_t> labels;
+  Progress progress(log, count, "mining v2 training scenes for the verifier");
+  for (int64_t i = 0; i < count; ++i) {
+    const SceneV2 s =
+        gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(first_scene + i));
+    const cv::Mat gray = to_gray(s.image);
+    const std::vector<Proposal> props = all_proposals(gray, map_of, det, scales);
+    const std::vector<cv::Mat> prop_crops = context_crops(gray, props);
+    for (size_t k : verifier_worthy(first, first_reject, reader, gate, prop_crops)) {
+      int64_t label = classes;
+      double best = 0;
+      for (const DigitTruthV2& t : s.digits) {
+        const double v = iou(props[k].box, t.truth.box);
+        if (v > best && v >= 0.5) {
+          best = v;
+          label = t.truth.label;
+        }
+      }
+      cv::Mat u8;
+      prop_crops[k].convertTo(u8, CV_8U, 255.0);
+      crops.push_back(u8);
+      labels.push_back(label);
+    }
+    // Each digit's own box moved and scaled a little: the verifier learns that a box off by
+    // a few pixels still holds the digit (seeded by the scene).
+    std::mt19937_64 rng(s.seed ^ 0x5eed);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    for (const DigitTruthV2& t : s.digits) {
+      const cv::Rect& b = t.truth.box;
+      for (int j = 0, tries = 0; j < jitter && tries < 10 * jitter; ++tries) {
+        const double side = std::max(b.width, b.height);
+        const double w = b.width * (1 + 0.15 * u(rng)), h = b.height * (1 + 0.15 * u(rng));
+        const double cx = b.x + b.width / 2.0 + 0.1 * side * u(rng);
+        const double cy = b.y + b.height / 2.0 + 0.1 * side * u(rng);
+        const cv::Rect nb = cv::Rect(static_cast<int>(std::lround(cx - w / 2)),
+                                     static_cast<int>(std::lround(cy - h / 2)),
+                                     std::max(1, static_cast<int>(std::lround(w))),
+                                     std::max(1, static_cast<int>(std::lround(h)))) &
+                            cv::Rect(0, 0, gray.cols, gray.rows);
+        if (iou(nb, b) < 0.6) continue;
+        cv::Mat c;
+        if (!context_normalize(gray, nb, t.dark_on_light, c)) continue;
+        cv::Mat u8;
+        c.convertTo(u8, CV_8U, 255.0);
+        crops.push_back(u8);
+        labels.push_back(t.truth.label);
+        ++j;
+      }
+    }
+    progress.update(i + 1, std::to_string(crops.size()) + " crops");
+  }
+  progress.finish();
+  return crops_dataset("verifier-v2/train", classes + 1, crops, labels);
+}
+
+std::string verifier_dir(const std::string& reader_dir) {
+  return (std::filesystem::path(reader_dir) / "verifier").string();
+}
+
+TrainResult train_verifier(const MapFunction& map_of, LeNet first, LeNet reader,
+                           const Dataset& mnist, const DetectConfig& det, const ReaderConfig& cfg,
+                           std::ostream* log, const EpochCallback& on_epoch) {
+  SceneV2Config mining;
+  mining.max_side = 800;
+  mining.distractor_fraction = cfg.distractor_fraction;
+  const Dataset crops = mine_verifier_crops(
+      map_of, first, det.first_reject, reader, cfg.verify_gate,
+      SceneGeneratorV2(mnist, SceneSplit::kTrain, mining), det, cfg.scales,
+      cfg.first_region_scene + cfg.region_scenes, cfg.verifier_scenes, mnist.num_classes,
+      cfg.verifier_jitter, log);
+  Dataset all;
+  all.name = std::string(kRegionReaderData) + "/train";
+  all.num_classes = mnist.num_classes + 1;
+  all.images = at::cat({mnist.images, crops.images});
+  all.labels = at::cat({mnist.labels, crops.labels});
+  if (log) {
+    const int64_t neg = crops.labels.eq(mnist.num_classes).sum().item<int64_t>();
+    *log << "verifier: " << crops.size() << " crops, " << crops.size() - neg << " digits, " << neg
+         << " not digits" << std::endl;
+  }
+  TrainConfig train = cfg.train;
+  train.epochs = cfg.verifier_epochs;
+  train.widths = cfg.verifier_widths;
+  train.out_dir = verifier_dir(cfg.train.out_dir);
+  if (log) *log << "verifier, into " << train.out_dir << std::endl;
+  return train_model(all, nullptr, train, log, on_epoch);
+}
+
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
                          const DetectConfig& det, const ReaderConfig& cfg, std::ostream* log,
                          const EpochCallback& on_epoch) {
@@ -181,6 +313,7 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
     first.train.out_dir = (std::filesystem::path(cfg.train.out_dir) / "round1").string();
     first.save_mined = first.train.out_dir;
     first.first_stage = false;
+    first.verifier = false;
     if (log) *log << "round 1 of 2, into " << first.train.out_dir << std::endl;
     const TrainResult r1 = train_reader(map_of, judge, mnist, det, first, log, on_epoch);
     ReaderConfig second = cfg;
@@ -236,7 +369,12 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
     first.widths = LeNetWidths{};
     first.out_dir = (std::filesystem::path(train.out_dir) / "first").string();
     if (log) *log << "first reader (Table 1 widths), into " << first.out_dir << std::endl;
-    train_model(all, nullptr, first, log, on_epoch);
+    const TrainResult f = train_model(all, nullptr, first, log, on_epoch);
+    if (cfg.verifier) {
+      train_verifier(map_of, f.net, result.net, mnist, det, cfg, log, on_epoch);
+    }
+  } else if (regions && cfg.verifier) {
+    train_verifier(map_of, LeNet{nullptr}, result.net, mnist, det, cfg, log, on_epoch);
   }
   return result;
 }

@@ -25,6 +25,11 @@ LocBenchSettings settings_of(const Detector& det, const std::string& real_file) 
     reader += " (after " + det.first_reader_path + " drops crops of P(not a digit) >= " + first +
               ")";
   }
+  if (!det.verifier_path.empty()) {
+    char gate[64];
+    std::snprintf(gate, sizeof gate, "%.3g", det.cfg.verify_gate);
+    reader += ", then " + det.verifier_path + " reads again the crops of P(not a digit) < " + gate;
+  }
   return {det.options.mode, det.options.polarity, det.options.border, det.scales,
           reader,           det.cfg.min_score,    real_file,          det.cfg.min_score_alone};
 }

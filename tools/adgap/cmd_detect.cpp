@@ -87,6 +87,9 @@ int cmd_detect(int argc, char** argv) {
   if (!loc.detector().first_reader_path.empty() && !quiet) {
     std::cout << "first reader: " << loc.detector().first_reader_path << "\n";
   }
+  if (!loc.detector().verifier_path.empty() && !quiet) {
+    std::cout << "verifier: " << loc.detector().verifier_path << "\n";
+  }
   BatchOptions b;
   b.jsonl = jsonl_path;
   b.resume = resume;

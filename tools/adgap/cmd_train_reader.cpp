@@ -12,6 +12,24 @@
 
 namespace adgap::cli {
 
+namespace {
+
+LeNetWidths parse_widths(const std::string& flag, const std::string& text) {
+  std::vector<int64_t> w;
+  for (const std::string& part : split_list(text)) {
+    char* end = nullptr;
+    const long long v = std::strtoll(part.c_str(), &end, 10);
+    if (part.empty() || *end != '\0' || v < 1 || v > 1024) {
+      throw UsageError(flag + ": '" + text + "' is not four numbers from 1 to 1024");
+    }
+    w.push_back(v);
+  }
+  if (w.size() != 4) throw UsageError(flag + ": '" + text + "' is not four numbers");
+  return {w[0], w[1], w[2], w[3]};
+}
+
+}  // namespace
+
 int cmd_train_reader(int argc, char** argv) {
   MapOptions o;
   o.lib = reader_mining_options();
@@ -43,7 +61,7 @@ int cmd_train_reader(int argc, char** argv) {
             "regions: the reader's layer widths (Table 1: 6,16,120,84; wider ones make a "
             "'lenet-wide' model)");
   std::string mined, judge_path;
-  int64_t first_scene = 0;
+  int64_t first_scene = -1;
   args.real("distractors", &rc.distractor_fraction, 0, 1,
             "regions: fraction of the mined scenes' items that are letter strings");
   args.flag("first-stage", &rc.first_stage,
@@ -59,24 +77,26 @@ int cmd_train_reader(int argc, char** argv) {
                "regions: 2 mines as many scenes again, the first round's reader picking the "
                "negatives, and trains on both");
   args.integer("first-scene", &first_scene, 0, 100000000,
-               "regions: index of the first v2 training scene to mine");
+               "regions: index of the first v2 training scene to mine (default 0)");
+  bool verifier_only = false;
+  std::string verifier_widths = "32,64,256,128";
+  args.flag("verifier", &rc.verifier,
+            "regions: then train a verifier into <reader-out>/verifier on the crops the new "
+            "reader does not reject, mined on further v2 training scenes");
+  args.flag("verifier-only", &verifier_only,
+            "regions: train only the verifier, for the reader already in --reader-out (and "
+            "its first reader), mining from --first-scene (default 3000: after the scenes of "
+            "--rounds 2)");
+  args.integer("verifier-scenes", &rc.verifier_scenes, 1, 1000000,
+               "regions: v2 training scenes the verifier mines");
+  args.integer("verifier-epochs", &rc.verifier_epochs, 1, 1000, "regions: verifier training epochs");
+  args.text("verifier-widths", &verifier_widths, "C1,C2,F1,F2", "the verifier's layer widths");
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");
   if (!args.parse(argc, argv, 2)) return 0;
-  rc.first_region_scene = first_scene;
+  rc.first_region_scene = std::max<int64_t>(first_scene, 0);
   rc.use_mined = split_list(mined);
-  {
-    std::vector<int64_t> w;
-    for (const std::string& part : split_list(widths)) {
-      char* end = nullptr;
-      const long long v = std::strtoll(part.c_str(), &end, 10);
-      if (*end != '\0' || v < 1 || v > 1024) {
-        throw UsageError("--widths: '" + widths + "' is not four numbers from 1 to 1024");
-      }
-      w.push_back(v);
-    }
-    if (w.size() != 4) throw UsageError("--widths: '" + widths + "' is not four numbers");
-    rc.region_widths = {w[0], w[1], w[2], w[3]};
-  }
+  rc.region_widths = parse_widths("--widths", widths);
+  rc.verifier_widths = parse_widths("--verifier-widths", verifier_widths);
   rc.train.seed = static_cast<uint64_t>(seed);
   if (o.lib.proposals != "map" && o.lib.proposals != "regions") {
     throw UsageError("--proposals: '" + o.lib.proposals + "' is neither 'map' nor 'regions'");
@@ -89,15 +109,37 @@ int cmd_train_reader(int argc, char** argv) {
                          ? (std::filesystem::path(o.model).parent_path() / "reader").string()
                          : out_dir;
   const Dataset mnist = load_split(data_dir, "train", det.model.meta.num_classes);
+  const MapFunction map_of = [&](const cv::Mat& g) { return det.map(g); };
+  if (verifier_only) {
+    if (det.cfg.proposals != ProposalKind::kRegions) {
+      throw UsageError("--verifier-only: a verifier reads region proposals (--proposals regions)");
+    }
+    const int64_t classes = det.model.meta.num_classes;
+    const std::string reader_file = model_path(rc.train.out_dir);
+    const LeNet reader = load_reader(reader_file, classes).net;
+    const std::string first_file = first_reader_beside(reader_file);
+    const LeNet first = std::filesystem::exists(first_file) ? load_reader(first_file, classes).net
+                                                            : LeNet{nullptr};
+    rc.first_region_scene = first_scene >= 0 ? first_scene : 2 * rc.region_scenes;
+    rc.region_scenes = 0;
+    std::cout << "mining " << rc.verifier_scenes << " v2 training scenes from "
+              << rc.first_region_scene << " for the verifier of " << reader_file << std::endl;
+    const TrainResult r = train_verifier(map_of, first, reader, mnist, det.cfg, rc, &std::cerr,
+                                         write_training_report);
+    std::cout << "wrote " << model_path(verifier_dir(rc.train.out_dir)) << " ("
+              << r.meta.num_classes << " classes, last = not a digit)\n";
+    return 0;
+  }
   std::cout << "mining candidates on "
             << (det.cfg.proposals == ProposalKind::kRegions ? rc.region_scenes : rc.scenes)
             << " training scenes" << std::endl;
   LeNet judge = det.model.net;
   if (!judge_path.empty()) judge = load_reader(judge_path, det.model.meta.num_classes).net;
-  const TrainResult r = train_reader([&](const cv::Mat& g) { return det.map(g); }, judge, mnist,
-                                     det.cfg, rc, &std::cerr, write_training_report);
+  const TrainResult r =
+      train_reader(map_of, judge, mnist, det.cfg, rc, &std::cerr, write_training_report);
   std::cout << "wrote " << model_path(rc.train.out_dir) << " (" << r.meta.num_classes
             << " classes, last = not a digit)\n";
+  if (rc.verifier) std::cout << "wrote " << model_path(verifier_dir(rc.train.out_dir)) << "\n";
   return 0;
 }
 

@@ -47,6 +47,11 @@ void MapOptions::add_to(Args& args, bool detection) {
             "present; none: off)");
   args.real("first-reject", &lib.first_reject, 0, 1,
             "regions: crops the first reader gives P(not a digit) >= this are not read further");
+  args.text("verifier", &lib.verifier, "FILE",
+            "regions: a larger reader that reads again the crops the reader does not reject "
+            "(default: verifier/model.pt beside the reader if present; none: off)");
+  args.real("verify-gate", &lib.verify_gate, 0, 1,
+            "regions: crops the reader gives P(not a digit) below this go to the verifier");
   args.real("min-score", &lib.min_score, 0, 1, "minimum probability to keep a detection");
   args.real("min-score-alone", &lib.min_score_alone, 0, 1,
             "regions: minimum probability of a digit that is not part of a number");

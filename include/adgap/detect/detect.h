@@ -47,6 +47,9 @@ struct DetectConfig {
                               //   "not a digit" (adgap train-reader); empty: the model itself
   LeNet first_reader{nullptr};  // kRegions: an optional cheaper reader run first: crops it
   double first_reject = 0.99;   //   gives P(not a digit) >= first_reject are dropped unread
+  LeNet verifier{nullptr};      // kRegions: an optional larger reader that reads again the
+  double verify_gate = 0.99;    //   crops the reader gives P(not a digit) < verify_gate; its
+  double verify_weight = 1.0;   //   probabilities, mixed with this weight, decide
 };
 
 // A candidate: its box on the strokes found, and the 28x28 MNIST-style crop.

@@ -22,6 +22,7 @@ struct Detector {
   std::string weights_path;
   std::string reader_path;  // empty when the model reads the crops itself
   std::string first_reader_path;  // empty when no first reader runs
+  std::string verifier_path;      // empty when no verifier runs
   LoadedModel model;
   FilterImportance importance;  // the weights file, every weighting in it
   std::vector<float> weights;   // the one the options pick (global or a class; loss or error)
@@ -58,5 +59,7 @@ std::string weights_beside(const std::string& model_path);
 std::string reader_beside(const std::string& model_path);
 // The first reader found beside a reader: <reader dir>/first/model.pt.
 std::string first_reader_beside(const std::string& reader_path);
+// <reader dir>/verifier/model.pt: where `train-reader --verifier` writes the verifier.
+std::string verifier_beside(const std::string& reader_path);
 
 }  // namespace adgap

@@ -41,6 +41,13 @@ struct ReaderConfig {
                                      //   that look like text)
   bool first_stage = false;          // regions: also train a Table 1 reader on the same crops
                                      //   into <out>/first (DetectConfig::first_reader)
+  bool verifier = false;             // regions: also train a verifier (DetectConfig::verifier)
+                                     //   into <out>/verifier, after the reader
+  int64_t verifier_scenes = 1500;    // v2 training scenes it mines, after the reader's
+  LeNetWidths verifier_widths{32, 64, 256, 128};
+  int64_t verifier_epochs = 10;
+  double verify_gate = Options{}.verify_gate;  // it learns from the crops it will see
+  int verifier_jitter = 2;           // moved and scaled copies of each digit's box
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
   std::vector<std::string> use_mined;   // directories of crops saved so, added to the
                                         //   freshly mined ones (region_scenes 0: none)
@@ -81,6 +88,35 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
                           int64_t first, int64_t count, int64_t classes, const ReaderConfig& cfg,
                           std::ostream* log = nullptr);
 
+// The crops worth a verifier's look (indices into `crops`; empty Mats skipped): those the
+// first reader (when not empty) gives P(not a digit) < first_reject and `reader` gives
+// P(not a digit) < gate, in order. `reader_probs`, when given, receives the reader's
+// probabilities of those crops, one row each.
+std::vector<size_t> verifier_worthy(LeNet first, double first_reject, LeNet reader, double gate,
+                                    const std::vector<cv::Mat>& crops,
+                                    at::Tensor* reader_probs = nullptr);
+
+// Crops for a verifier (DetectConfig::verifier) from `count` v2 scenes of `gen` from index
+// `first_scene`: every proposal verifier_worthy keeps, labelled like mine_region_crops' (no
+// quota: all are kept), plus `jitter` copies of each digit's own box moved and scaled a little
+// (IoU >= 0.6 with it) labelled with the digit.
+Dataset mine_verifier_crops(const MapFunction& map_of, LeNet first, double first_reject,
+                            LeNet reader, double gate, const SceneGeneratorV2& gen,
+                            const DetectConfig& det, const std::vector<double>& scales,
+                            int64_t first_scene, int64_t count, int64_t classes, int jitter,
+                            std::ostream* log = nullptr);
+
+// Where a verifier of the reader trained into `reader_dir` goes: <reader_dir>/verifier.
+std::string verifier_dir(const std::string& reader_dir);
+
+// Trains a verifier into <cfg.train.out_dir>/verifier on MNIST plus mine_verifier_crops of
+// cfg.verifier_scenes v2 training scenes from index cfg.first_region_scene + cfg.region_scenes
+// (after the reader's own), with cfg.verifier_widths and cfg.verifier_epochs; `first` (may be
+// empty) and `reader` pick the crops as detection will.
+TrainResult train_verifier(const MapFunction& map_of, LeNet first, LeNet reader,
+                           const Dataset& mnist, const DetectConfig& det, const ReaderConfig& cfg,
+                           std::ostream* log, const EpochCallback& on_epoch = nullptr);
+
 // The whole recipe: mines cfg.scenes training scenes (MNIST training digits `mnist` over
 // training_background_paths()) and trains the reader on `mnist` plus the mined crops, with
 // classes = mnist.num_classes + 1, into cfg.train.out_dir. With det.proposals == kRegions it
@@ -89,6 +125,7 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
 // its mined crops) and judges the negatives of cfg.region_scenes further scenes; the reader
 // in <out> learns from both rounds' crops. With cfg.first_stage a Table 1 reader learns from
 // the same crops into <out>/first, to run before the reader and drop the obvious non-digits.
+// With cfg.verifier a verifier follows (train_verifier), into <out>/verifier.
 // `on_epoch` as train_model's.
 // `judge`: the model, or a reader (used to pick digit-like negatives for region proposals).
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
