@@ -57,7 +57,7 @@ TEST_F(ApiTest, DefaultsAreTheTunedSettingsAndFilesAreFoundBesideTheModel) {
   const Options o;
   EXPECT_EQ(o.mode, "paper");
   EXPECT_DOUBLE_EQ(o.k, 3.0);
-  EXPECT_DOUBLE_EQ(o.min_score, 0.8);
+  EXPECT_LT(o.min_score, 0);  // chosen for the readers in use
   EXPECT_EQ(o.scales, (std::vector<double>{1, 0.5, 0.25}));
   const Localizer loc = Localizer::load(*model_);
   EXPECT_EQ(loc.weights_path(), weights_beside(*model_));
@@ -66,6 +66,7 @@ TEST_F(ApiTest, DefaultsAreTheTunedSettingsAndFilesAreFoundBesideTheModel) {
   EXPECT_EQ(d.cfg.heatmap.mode, MapMode::kPaper);
   EXPECT_DOUBLE_EQ(d.cfg.threshold.k, 3.0);
   EXPECT_DOUBLE_EQ(d.cfg.min_score, 0.8);
+  EXPECT_DOUBLE_EQ(d.cfg.min_score_alone, 0.97);
 }
 
 TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {

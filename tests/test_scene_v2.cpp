@@ -590,9 +590,20 @@ TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
   const Detector with_verifier = make_detector(dir + "/model.pt", o);
   EXPECT_EQ(with_verifier.verifier_path, tmp.file("verifier/model.pt"));
   EXPECT_FALSE(with_verifier.cfg.verifier.is_empty());
-  EXPECT_DOUBLE_EQ(with_verifier.cfg.verify_gate, 0.99);
+  EXPECT_DOUBLE_EQ(with_verifier.cfg.verify_gate, 0.9);
+  // The minimum scores left to the defaults follow the readers in use; given ones stay.
+  EXPECT_DOUBLE_EQ(with_verifier.cfg.min_score, kMinScoreVerified);
+  EXPECT_DOUBLE_EQ(with_verifier.cfg.min_score_alone, kMinScoreAloneVerified);
+  o.min_score = 0.7;
+  EXPECT_DOUBLE_EQ(make_detector(dir + "/model.pt", o).cfg.min_score, 0.7);
+  EXPECT_DOUBLE_EQ(make_detector(dir + "/model.pt", o).cfg.min_score_alone,
+                   kMinScoreAloneVerified);
+  o.min_score = -1;
   o.verifier = "none";
-  EXPECT_TRUE(make_detector(dir + "/model.pt", o).cfg.verifier.is_empty());
+  const Detector no_verifier = make_detector(dir + "/model.pt", o);
+  EXPECT_TRUE(no_verifier.cfg.verifier.is_empty());
+  EXPECT_DOUBLE_EQ(no_verifier.cfg.min_score, kMinScore);
+  EXPECT_DOUBLE_EQ(no_verifier.cfg.min_score_alone, kMinScoreAlone);
   o.verifier = tmp.file("bad_first.pt");
   EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
   o.verifier = "";

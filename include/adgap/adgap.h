@@ -29,6 +29,10 @@ namespace adgap {
 
 inline constexpr const char* kDefaultModelPath = "runs/demo/model.pt";  // what `adgap demo` writes
 
+// The minimum scores Options' negative values stand for (chosen on v2's tune split).
+inline constexpr double kMinScore = 0.8, kMinScoreAlone = 0.97;
+inline constexpr double kMinScoreVerified = 0.5, kMinScoreAloneVerified = 0.9;
+
 // How a map is made, thresholded and read. Files left empty are found beside the model, as
 // `adgap demo` lays them out: <model dir>/weights.json and <model dir>/reader/model.pt.
 struct Options {
@@ -41,7 +45,8 @@ struct Options {
   std::string verifier;  // regions: a larger reader that reads again what the reader does not
                          //   reject (see verify_gate); empty: verifier/model.pt beside the
                          //   reader when it exists; "none": off
-  double verify_gate = 0.99;  // crops the reader gives P(not a digit) below this are verified
+  double verify_gate = 0.9;  // crops the reader gives P(not a digit) below this are verified
+                             //   (0.99: a third of the crops, 0.003 more reading F1 on tune)
   // The map (paper Eq. 2).
   std::string method = "adgap";      // adgap, or a baseline: adgap-paper, cam, grad-cam, ...
   std::string mode = "paper";        // paper (pools removed) | pooled | dense
@@ -60,9 +65,11 @@ struct Options {
   // trained so: adgap train-reader, the demo's) | auto (regions when the reader was trained
   // on them, else map).
   std::string proposals = "auto";
-  double min_score = 0.8;                       // minimum probability to keep a detection
-  double min_score_alone = 0.97;                // regions: minimum for a digit that is not part
-                                                //   of a number (chosen on v2's tune split)
+  // Minimum probability to keep a detection, and for a digit that is not part of a number
+  // (regions); negative: chosen on v2's tune split for the readers in use, 0.8 and 0.97 with
+  // a reader, 0.5 and 0.9 when a verifier mixes in (kMinScore... below).
+  double min_score = -1;
+  double min_score_alone = -1;
   int merge_gap = 3;                            // px: hotspot fragments closer than this merge
   int min_size = 8;                             // px: smaller candidates are dropped
   std::vector<double> scales = {1, 0.5, 0.25};  // image pyramid; {1}: one scale

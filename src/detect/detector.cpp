@@ -105,10 +105,8 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   c.threshold.k = o.k;
   check_range("threshold level", o.level, 0, 1);
   c.threshold.level = o.level;
-  check_range("minimum score", o.min_score, 0, 1);
-  c.min_score = o.min_score;
-  check_range("minimum score alone", o.min_score_alone, 0, 1);
-  c.min_score_alone = o.min_score_alone;
+  if (o.min_score >= 0) check_range("minimum score", o.min_score, 0, 1);
+  if (o.min_score_alone >= 0) check_range("minimum score alone", o.min_score_alone, 0, 1);
   check_range("merge gap", o.merge_gap, 0, 1000);
   c.merge_gap = o.merge_gap;
   check_range("minimum size", o.min_size, 1, 100000);
@@ -169,6 +167,12 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   c.first_reject = o.first_reject;
   check_range("verifier's gate", o.verify_gate, 0, 1);
   c.verify_gate = o.verify_gate;
+  const bool verified = !c.verifier.is_empty();
+  c.min_score = o.min_score >= 0 ? o.min_score : verified ? kMinScoreVerified : kMinScore;
+  c.min_score_alone = o.min_score_alone >= 0 ? o.min_score_alone
+                      : verified                ? kMinScoreAloneVerified
+                                                : kMinScoreAlone;
+  c.verify_weight = 0.5;  // the mean of the two readers (tune split)
   return d;
 }
 

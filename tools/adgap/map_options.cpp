@@ -52,9 +52,11 @@ void MapOptions::add_to(Args& args, bool detection) {
             "(default: verifier/model.pt beside the reader if present; none: off)");
   args.real("verify-gate", &lib.verify_gate, 0, 1,
             "regions: crops the reader gives P(not a digit) below this go to the verifier");
-  args.real("min-score", &lib.min_score, 0, 1, "minimum probability to keep a detection");
-  args.real("min-score-alone", &lib.min_score_alone, 0, 1,
-            "regions: minimum probability of a digit that is not part of a number");
+  args.real("min-score", &lib.min_score, -1, 1,
+            "minimum probability to keep a detection (-1: 0.8, or 0.5 with a verifier)");
+  args.real("min-score-alone", &lib.min_score_alone, -1, 1,
+            "regions: minimum probability of a digit that is not part of a number (-1: 0.97, "
+            "or 0.9 with a verifier)");
   args.integer("merge-gap", &merge_gap_, 0, 1000, "px: hotspot fragments closer than this merge");
   args.integer("min-size", &min_size_, 1, 100000, "px: smaller candidates are dropped");
   args.text("scales", &scales_, "LIST", "image pyramid scales, e.g. 1 for a single scale");

@@ -48,7 +48,7 @@ struct DetectConfig {
   LeNet first_reader{nullptr};  // kRegions: an optional cheaper reader run first: crops it
   double first_reject = 0.99;   //   gives P(not a digit) >= first_reject are dropped unread
   LeNet verifier{nullptr};      // kRegions: an optional larger reader that reads again the
-  double verify_gate = 0.99;    //   crops the reader gives P(not a digit) < verify_gate; its
+  double verify_gate = 0.9;     //   crops the reader gives P(not a digit) < verify_gate; its
   double verify_weight = 1.0;   //   probabilities, mixed with this weight, decide
 };
 

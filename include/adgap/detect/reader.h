@@ -46,7 +46,8 @@ struct ReaderConfig {
   int64_t verifier_scenes = 1500;    // v2 training scenes it mines, after the reader's
   LeNetWidths verifier_widths{32, 64, 256, 128};
   int64_t verifier_epochs = 10;
-  double verify_gate = Options{}.verify_gate;  // it learns from the crops it will see
+  double verify_gate = 0.99;         // it learns from the crops the reader gives P(not a
+                                     //   digit) below this (detection's gate or more)
   int verifier_jitter = 2;           // moved and scaled copies of each digit's box
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
   std::vector<std::string> use_mined;   // directories of crops saved so, added to the
