@@ -445,7 +445,8 @@ TEST_F(SceneV2Test, AVerifierDecidesTheCropsTheReaderDoesNotReject) {
   };
   c.det.verify_gate = 0.03;  // below the reader's P(not a digit): nothing verified
   expect(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}), 7, r7);
-  c.det.verify_gate = 0.04;  // above: everything verified, and the verifier alone decides
+  c.det.verify_gate = 0.04;  // above: everything verified; at weight 1 the verifier decides
+  c.det.verify_weight = 1;
   expect(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}), 3, v3);
   c.det.verify_weight = 0.5;  // half and half: P(3) = (0.033 + 0.937) / 2 = 0.485
   c.det.min_score = 0.45;

@@ -172,7 +172,6 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   c.min_score_alone = o.min_score_alone >= 0 ? o.min_score_alone
                       : verified                ? kMinScoreAloneVerified
                                                 : kMinScoreAlone;
-  c.verify_weight = 0.5;  // the mean of the two readers (tune split)
   return d;
 }
 
