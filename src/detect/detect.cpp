@@ -279,6 +279,16 @@ at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops) {
   return parts.empty() ? at::empty({0, 0}) : at::cat(parts);
 }
 
+std::vector<size_t> not_rejected(const at::Tensor& probs, double level) {
+  const at::Tensor none = probs.select(1, probs.size(1) - 1).contiguous();
+  const float* p = none.data_ptr<float>();
+  std::vector<size_t> rows;
+  for (int64_t i = 0; i < none.size(0); ++i) {
+    if (p[i] < level) rows.push_back(static_cast<size_t>(i));
+  }
+  return rows;
+}
+
 std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                       const DetectConfig& cfg, const std::vector<double>& scales,
                                       std::vector<cv::Rect>* candidates) {
@@ -295,12 +305,8 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
   if (!cfg.first_reader.is_empty() && !crops.empty()) {
     // The cheap first reader drops what it is sure is not a digit.
     LeNet first = cfg.first_reader;
-    const int64_t none = first->options().num_classes - 1;
-    const at::Tensor p = read_crops(first, crops).select(1, none).contiguous();
-    const float* pn = p.data_ptr<float>();
     size_t n = 0;
-    for (size_t i = 0; i < crops.size(); ++i) {
-      if (pn[i] >= cfg.first_reject) continue;
+    for (size_t i : not_rejected(read_crops(first, crops), cfg.first_reject)) {
       boxes[n] = boxes[i];
       crops[n] = crops[i];
       ++n;
@@ -315,14 +321,11 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
   at::Tensor prob = read_crops(reader, crops).contiguous();
   if (!cfg.verifier.is_empty() && own_reader) {
     // The verifier reads again what the reader does not reject outright; the mix decides.
-    const int64_t c = prob.size(1);
     std::vector<cv::Mat> again;
     std::vector<int64_t> rows;
-    for (size_t i = 0; i < crops.size(); ++i) {
-      if (prob.data_ptr<float>()[static_cast<int64_t>(i) * c + c - 1] < cfg.verify_gate) {
-        again.push_back(crops[i]);
-        rows.push_back(static_cast<int64_t>(i));
-      }
+    for (size_t i : not_rejected(prob, cfg.verify_gate)) {
+      again.push_back(crops[i]);
+      rows.push_back(static_cast<int64_t>(i));
     }
     if (!again.empty()) {
       LeNet verifier = cfg.verifier;

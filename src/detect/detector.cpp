@@ -19,6 +19,14 @@ void check_range(const char* name, double v, double lo, double hi) {
   }
 }
 
+// The file an Options path names: itself; "none": none (empty); empty: `beside` when it
+// exists, else none.
+std::string given_or_beside(const std::string& given, const std::string& beside) {
+  if (given == "none") return "";
+  if (!given.empty()) return given;
+  return std::filesystem::exists(beside) ? beside : "";
+}
+
 // The message without a leading "<path>: " (results carry the path beside it).
 std::string without_path(const std::string& msg, const std::string& path) {
   const std::string first = msg.substr(0, msg.find('\n'));
@@ -134,11 +142,8 @@ Detector make_detector(const std::string& model_path, const Options& o) {
                                 std::to_string(classes) + ") (-1: global weights)");
   }
   d.weights = d.importance.weights(o.cls, o.by_error);
-  std::string reader = o.reader;
-  if (reader.empty() && std::filesystem::exists(reader_beside(model_path))) {
-    reader = reader_beside(model_path);
-  }
-  if (!reader.empty() && reader != "none") {
+  const std::string reader = given_or_beside(o.reader, reader_beside(model_path));
+  if (!reader.empty()) {
     const LoadedModel r = load_reader(reader, classes);
     c.reader = r.net;
     d.reader_path = reader;
@@ -146,21 +151,13 @@ Detector make_detector(const std::string& model_path, const Options& o) {
     if (o.proposals == "auto" && r.meta.dataset == kRegionReaderData) {
       c.proposals = ProposalKind::kRegions;
     }
-    std::string first = o.first_reader;
-    if (first.empty() && std::filesystem::exists(first_reader_beside(reader))) {
-      first = first_reader_beside(reader);
+    d.first_reader_path = given_or_beside(o.first_reader, first_reader_beside(reader));
+    if (!d.first_reader_path.empty()) {
+      c.first_reader = load_reader(d.first_reader_path, classes).net;
     }
-    if (!first.empty() && first != "none") {
-      c.first_reader = load_reader(first, classes).net;
-      d.first_reader_path = first;
-    }
-    std::string verifier = o.verifier;
-    if (verifier.empty() && std::filesystem::exists(verifier_beside(reader))) {
-      verifier = verifier_beside(reader);
-    }
-    if (!verifier.empty() && verifier != "none") {
-      c.verifier = load_reader(verifier, classes).net;
-      d.verifier_path = verifier;
+    d.verifier_path = given_or_beside(o.verifier, verifier_beside(reader));
+    if (!d.verifier_path.empty()) {
+      c.verifier = load_reader(d.verifier_path, classes).net;
     }
   }
   check_range("first reader's rejection level", o.first_reject, 0, 1);

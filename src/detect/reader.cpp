@@ -45,6 +45,22 @@ LoadedModel load_reader(const std::string& path, int64_t model_classes) {
 
 namespace {
 
+// The digit of `digits` a box overlaps most: its IoU and its label when that IoU is >= 0.5
+// (else `none`).
+std::pair<double, int64_t> best_truth(const cv::Rect& box, const std::vector<DigitTruthV2>& digits,
+                                      int64_t none) {
+  double best = 0;
+  int64_t label = none;
+  for (const DigitTruthV2& t : digits) {
+    const double v = iou(box, t.truth.box);
+    if (v > best) {
+      best = v;
+      if (v >= 0.5) label = t.truth.label;
+    }
+  }
+  return {best, label};
+}
+
 // 28x28 uint8 crops and their labels as a dataset of `classes` classes.
 Dataset crops_dataset(const std::string& name, int64_t classes, const std::vector<cv::Mat>& crops,
                       const std::vector<int64_t>& labels) {
@@ -113,15 +129,7 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
       const Proposal& p = props[k];
       const cv::Mat& c = prop_crops[k];
       if (c.empty()) continue;
-      double best = 0;
-      int64_t label = classes;
-      for (const DigitTruthV2& t : s.digits) {
-        const double v = iou(p.box, t.truth.box);
-        if (v > best) {
-          best = v;
-          if (v >= 0.5) label = t.truth.label;
-        }
-      }
+      const auto [best, label] = best_truth(p.box, s.digits, classes);
       if (label != classes) {
         cv::Mat u8;
         c.convertTo(u8, CV_8U, 255.0);
@@ -171,40 +179,21 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
 }
 
 std::vector<size_t> verifier_worthy(LeNet first, double first_reject, LeNet reader, double gate,
-                                    const std::vector<cv::Mat>& crops, at::Tensor* reader_probs) {
+                                    const std::vector<cv::Mat>& crops) {
   std::vector<size_t> idx;
   for (size_t i = 0; i < crops.size(); ++i) {
     if (!crops[i].empty()) idx.push_back(i);
   }
-  std::vector<cv::Mat> live;
-  if (!first.is_empty() && !idx.empty()) {
+  // Each reader in turn keeps the crops it does not reject; `idx` maps them back to `crops`.
+  for (auto [net, level] : {std::pair{first, first_reject}, std::pair{reader, gate}}) {
+    if (net.is_empty() || idx.empty()) continue;
+    std::vector<cv::Mat> live;
     for (size_t i : idx) live.push_back(crops[i]);
-    const int64_t none = first->options().num_classes - 1;
-    const at::Tensor p = read_crops(first, live).select(1, none).contiguous();
-    size_t n = 0;
-    for (size_t k = 0; k < idx.size(); ++k) {
-      if (p.data_ptr<float>()[k] < first_reject) idx[n++] = idx[k];
-    }
-    idx.resize(n);
+    std::vector<size_t> kept;
+    for (size_t k : not_rejected(read_crops(net, live), level)) kept.push_back(idx[k]);
+    idx = std::move(kept);
   }
-  live.clear();
-  for (size_t i : idx) live.push_back(crops[i]);
-  if (live.empty()) {
-    if (reader_probs) *reader_probs = at::empty({0, reader->options().num_classes});
-    return {};
-  }
-  const at::Tensor probs = read_crops(reader, live).contiguous();
-  const int64_t c = probs.size(1);
-  std::vector<size_t> out;
-  std::vector<int64_t> rows;
-  for (size_t k = 0; k < idx.size(); ++k) {
-    if (probs.data_ptr<float>()[static_cast<int64_t>(k) * c + c - 1] < gate) {
-      out.push_back(idx[k]);
-      rows.push_back(static_cast<int64_t>(k));
-    }
-  }
-  if (reader_probs) *reader_probs = probs.index_select(0, at::tensor(rows)).contiguous();
-  return out;
+  return idx;
 }
 
 Dataset mine_verifier_crops(const MapFunction& map_of, LeNet first, double first_reject,
@@ -222,15 +211,7 @@ Dataset mine_verifier_crops(const MapFunction& map_of, LeNet first, double first
     const std::vector<Proposal> props = all_proposals(gray, map_of, det, scales);
     const std::vector<cv::Mat> prop_crops = context_crops(gray, props);
     for (size_t k : verifier_worthy(first, first_reject, reader, gate, prop_crops)) {
-      int64_t label = classes;
-      double best = 0;
-      for (const DigitTruthV2& t : s.digits) {
-        const double v = iou(props[k].box, t.truth.box);
-        if (v > best && v >= 0.5) {
-          best = v;
-          label = t.truth.label;
-        }
-      }
+      const int64_t label = best_truth(props[k].box, s.digits, classes).second;
       cv::Mat u8;
       prop_crops[k].convertTo(u8, CV_8U, 255.0);
       crops.push_back(u8);
@@ -364,17 +345,16 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
     train.widths = cfg.region_widths;
   }
   TrainResult result = train_model(all, nullptr, train, log, on_epoch);
+  LeNet first_reader{nullptr};
   if (regions && cfg.first_stage) {
     TrainConfig first = train;
     first.widths = LeNetWidths{};
     first.out_dir = (std::filesystem::path(train.out_dir) / "first").string();
     if (log) *log << "first reader (Table 1 widths), into " << first.out_dir << std::endl;
-    const TrainResult f = train_model(all, nullptr, first, log, on_epoch);
-    if (cfg.verifier) {
-      train_verifier(map_of, f.net, result.net, mnist, det, cfg, log, on_epoch);
-    }
-  } else if (regions && cfg.verifier) {
-    train_verifier(map_of, LeNet{nullptr}, result.net, mnist, det, cfg, log, on_epoch);
+    first_reader = train_model(all, nullptr, first, log, on_epoch).net;
+  }
+  if (regions && cfg.verifier) {
+    train_verifier(map_of, first_reader, result.net, mnist, det, cfg, log, on_epoch);
   }
   return result;
 }

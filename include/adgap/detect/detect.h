@@ -118,6 +118,10 @@ std::vector<cv::Mat> context_crops(const cv::Mat& gray, const std::vector<Propos
 // Class probabilities (K, C) of 28x28 crops (CV_32F) from `reader`, in batches.
 at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops);
 
+// The rows of a reader's probabilities (K, C) whose last class ("not a digit") is below
+// `level`, in order: the crops a first reader keeps, or those a verifier reads again.
+std::vector<size_t> not_rejected(const at::Tensor& probs, double level);
+
 // Detection at `scales` (kRegions: detect_regions): a single scale of 1 thresholds `map_of(gray)` once (detect_in_map,
 // sorted by position); a pyramid runs detect_multiscale (merged, by descending score).
 std::vector<Detection> detect_at_scales(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,

@@ -91,11 +91,9 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
 
 // The crops worth a verifier's look (indices into `crops`; empty Mats skipped): those the
 // first reader (when not empty) gives P(not a digit) < first_reject and `reader` gives
-// P(not a digit) < gate, in order. `reader_probs`, when given, receives the reader's
-// probabilities of those crops, one row each.
+// P(not a digit) < gate, in order.
 std::vector<size_t> verifier_worthy(LeNet first, double first_reject, LeNet reader, double gate,
-                                    const std::vector<cv::Mat>& crops,
-                                    at::Tensor* reader_probs = nullptr);
+                                    const std::vector<cv::Mat>& crops);
 
 // Crops for a verifier (DetectConfig::verifier) from `count` v2 scenes of `gen` from index
 // `first_scene`: every proposal verifier_worthy keeps, labelled like mine_region_crops' (no
