@@ -211,6 +211,36 @@ TEST(Numbers, DigitsSideBySideOnOneLineAreReadTogether) {
   EXPECT_EQ(group_numbers({{{0, 0, 10, 20}, 1, 1.f}, {{27, 0, 10, 20}, 2, 1.f}}).size(), 2u);
 }
 
+TEST(Numbers, DigitsAmongLettersArePartOfAWord) {
+  // One digit 20 px tall at x 100-111, y 0-19 (an "O" read as 0), and character boxes around.
+  const std::vector<Detection> dets = {{{100, 0, 12, 20}, 0, 1.f}};
+  const auto lettered = [&](const std::vector<cv::Rect>& letters) -> bool {
+    return among_letters(dets, group_numbers(dets), letters, 0.35)[0];
+  };
+  const cv::Rect after1(115, 0, 12, 20), after2(130, 1, 13, 19), before1(85, 0, 12, 20);
+  EXPECT_FALSE(lettered({}));
+  EXPECT_FALSE(lettered({after1}));                  // one letter: "A4" stays a digit
+  EXPECT_TRUE(lettered({after1, after2}));           // two after it: "DOUBLE"
+  EXPECT_TRUE(lettered({before1, after1}));          // one on each side: "TIMES"
+  EXPECT_FALSE(lettered({cv::Rect(125, 0, 12, 20), after2}));  // a gap of 13 px > 0.35 * 20
+  EXPECT_FALSE(lettered({cv::Rect(115, 0, 12, 30), after2}));  // 1.5x as tall: a grid line
+  EXPECT_FALSE(lettered({cv::Rect(115, 0, 4, 20), after2}));   // a thin line
+  EXPECT_FALSE(lettered({cv::Rect(115, 8, 12, 20), after2}));  // neither top nor base shared
+  EXPECT_TRUE(lettered({cv::Rect(115, 4, 12, 16), after2}));   // lower case: the base shared
+  EXPECT_FALSE(lettered({cv::Rect(102, 0, 12, 20), after2}));  // on the digit: a piece of it
+  // Of two boxes beside it, the larger (a whole letter) leads the chain on.
+  EXPECT_TRUE(lettered({cv::Rect(115, 0, 7, 20), after1, after2}));
+  EXPECT_FALSE(lettered({cv::Rect(115, 0, 7, 20), after2}));  // from the narrow one: too far
+  // A number is a word piece by its ends: letters after "12" drop both digits, letters
+  // between them do not count.
+  const std::vector<Detection> two = {{{100, 0, 12, 20}, 1, 1.f}, {{114, 0, 12, 20}, 2, 1.f}};
+  const std::vector<bool> w =
+      among_letters(two, group_numbers(two), {{129, 0, 12, 20}, {144, 0, 12, 20}}, 0.35);
+  EXPECT_EQ(w, (std::vector<bool>{true, true}));
+  EXPECT_EQ(among_letters(two, group_numbers(two), {{129, 0, 12, 20}}, 0.35),
+            (std::vector<bool>{false, false}));
+}
+
 TEST_F(SceneTest, ReadsAGridOfDigitCellsLikeDigitsPng) {
   // Ten rows, one per class, of 20 MNIST test digits each, shrunk to 20 x 20 cells.
   constexpr int kCell = 20, kCols = 20;

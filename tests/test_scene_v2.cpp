@@ -540,6 +540,106 @@ TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
   EXPECT_FALSE(std::filesystem::exists(tmp.file("reader") + "/round1/first"));
 }
 
+TEST_F(SceneV2Test, LetterStringsRecordTheirLettersAndMayUseTheWholeAlphabet) {
+  SceneV2Config text;
+  text.distractor_fraction = 0.6;
+  text.any_letter = true;
+  const SceneGeneratorV2 words(*digits_, SceneSplit::kTune, text);
+  int64_t strings = 0, letters = 0;
+  for (uint64_t seed = 0; seed < 12; ++seed) {
+    for (const SceneGeneratorV2* g : {static_cast<const SceneGeneratorV2*>(gen_), &words}) {
+      const SceneV2 s = g->make(v2_first_seed(SceneSplit::kTune) + seed);
+      strings += static_cast<int64_t>(s.distractors.size());
+      letters += static_cast<int64_t>(s.letters.size());
+      for (const cv::Rect& l : s.letters) {
+        bool inside = false;  // each letter lies in its string's box
+        for (const cv::Rect& d : s.distractors) inside |= (l & d) == l;
+        EXPECT_TRUE(inside) << "scene " << seed;
+      }
+      // 2-6 letters a string; a letter can vanish under a neighbour's ink only rarely.
+      EXPECT_LE(s.letters.size(), 6 * s.distractors.size());
+      EXPECT_GE(s.letters.size(), s.distractors.size());
+    }
+  }
+  EXPECT_GT(strings, 10);
+  EXPECT_GE(letters, 2 * strings - 2);
+}
+
+TEST_F(SceneV2Test, ALetterReaderDropsNumbersAmongLettersAndOnlyThose) {
+  RegionChain c;
+  c.det.min_score = 0.5;
+  const SceneV2 s = gen_->make(100);
+  const cv::Mat gray = to_gray(s.image);
+  const std::vector<Detection> base = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5});
+  ASSERT_FALSE(base.empty());
+  auto constant = [](int64_t cls) {
+    LeNet net(LeNetOptions{1, kLetterClasses, 28});
+    at::NoGradGuard g;
+    for (auto& p : net->parameters()) p.zero_();
+    net->fc3->bias[cls] = 10.0;
+    return net;
+  };
+  // Nothing is a letter: the same detections.
+  c.det.letter_reader = constant(kLetterNeither);
+  const std::vector<Detection> none = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5});
+  ASSERT_EQ(none.size(), base.size());
+  for (size_t i = 0; i < none.size(); ++i) EXPECT_EQ(none[i].box, base[i].box);
+  // Everything is a letter: exactly the numbers with character boxes beside them go.
+  c.det.letter_reader = constant(kLetterClass);
+  const std::vector<Detection> some = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5});
+  std::vector<cv::Rect> boxes;
+  detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}, &boxes);
+  const std::vector<bool> worded = among_letters(base, group_numbers(base), boxes, c.det.word_gap);
+  std::vector<cv::Rect> expected;
+  for (size_t i = 0; i < base.size(); ++i) {
+    if (!worded[i]) expected.push_back(base[i].box);
+  }
+  std::vector<cv::Rect> got;
+  for (const Detection& d : some) got.push_back(d.box);
+  EXPECT_EQ(got, expected);
+  EXPECT_LT(expected.size(), base.size());  // some were dropped: the rule was exercised
+  EXPECT_FALSE(expected.empty());           // and some kept
+  // Off at gap 0.
+  c.det.word_gap = 0;
+  EXPECT_EQ(detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}).size(), base.size());
+}
+
+TEST_F(SceneV2Test, LetterCropsAreLabelledAndTheLetterReaderGoesBesideTheReader) {
+  RegionChain c;
+  SceneV2Config text;
+  text.distractor_fraction = 0.6;
+  text.any_letter = true;
+  const SceneGeneratorV2 words(*digits_, SceneSplit::kTune, text);
+  const Dataset crops = mine_letter_crops(c.map_of, words, c.det, {1.0, 0.5}, 0, 4, 7);
+  EXPECT_EQ(crops.num_classes, kLetterClasses);
+  const int64_t digits = crops.labels.eq(kLetterDigit).sum().item<int64_t>();
+  const int64_t letters = crops.labels.eq(kLetterClass).sum().item<int64_t>();
+  const int64_t neither = crops.labels.eq(kLetterNeither).sum().item<int64_t>();
+  EXPECT_GT(digits, 0);
+  EXPECT_GT(letters, 0);
+  EXPECT_GT(neither, 0);
+  EXPECT_LE(neither, 4 * 7);  // at most `others` a scene
+  EXPECT_EQ(digits + letters + neither, crops.size());
+
+  test::TempDir tmp;
+  ReaderConfig rc;
+  rc.letter_scenes = 2;
+  rc.letter_epochs = 1;
+  rc.scales = {1.0, 0.5};
+  rc.train.out_dir = tmp.file("reader");
+  rc.train.progress = false;
+  const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 100);
+  const TrainResult r = train_letter_reader(c.map_of, mnist, c.det, rc, nullptr);
+  ASSERT_TRUE(r.finished);
+  const std::string file = tmp.file("reader") + "/letters/model.pt";
+  EXPECT_EQ(load_letter_reader(file).meta.num_classes, kLetterClasses);
+  EXPECT_EQ(letter_reader_beside(tmp.file("reader") + "/model.pt"), file);
+  // A digit reader is not a letter reader, and the reverse.
+  EXPECT_THROW(load_reader(file, 10), std::runtime_error);
+  const std::string dir = test::ensure_trained();
+  EXPECT_THROW(load_letter_reader(dir + "/model.pt"), std::runtime_error);
+}
+
 TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
   const std::string dir = test::ensure_trained();
   test::TempDir tmp;
@@ -609,6 +709,24 @@ TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
   EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
   o.verifier = "";
   o.verify_gate = 1.5;
+  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
+  // A letter reader beside the reader is used unless "none"; a reader of digits is refused.
+  o.verify_gate = 0.9;
+  EXPECT_TRUE(make_detector(dir + "/model.pt", o).letter_reader_path.empty());
+  ModelMeta three;
+  three.num_classes = kLetterClasses;
+  LeNet letters(three.net_options());
+  std::filesystem::create_directories(tmp.file("letters"));
+  save_model(tmp.file("letters/model.pt"), letters, three);
+  const Detector with_letters = make_detector(dir + "/model.pt", o);
+  EXPECT_EQ(with_letters.letter_reader_path, tmp.file("letters/model.pt"));
+  EXPECT_FALSE(with_letters.cfg.letter_reader.is_empty());
+  o.letter_reader = "none";
+  EXPECT_TRUE(make_detector(dir + "/model.pt", o).cfg.letter_reader.is_empty());
+  o.letter_reader = o.reader;
+  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
+  o.letter_reader = "";
+  o.word_gap = -1;
   EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
 }
 

@@ -47,6 +47,12 @@ struct Options {
                          //   reader when it exists; "none": off
   double verify_gate = 0.9;  // crops the reader gives P(not a digit) below this are verified
                              //   (0.99: a third of the crops, 0.003 more reading F1 on tune)
+  std::string letter_reader;  // regions: a letter reader (a digit, a letter, neither) that
+                              //   reads the boxes beside a number; a number with letters
+                              //   beside it is part of a word and dropped; empty:
+                              //   letters/model.pt beside the reader when it exists; "none": off
+  double letter_level = 0.5;  // boxes it gives P(letter) >= this are letters
+  double word_gap = 0.35;     // letters count within this gap of the digit's height
   // The map (paper Eq. 2).
   std::string method = "adgap";      // adgap, or a baseline: adgap-paper, cam, grad-cam, ...
   std::string mode = "paper";        // paper (pools removed) | pooled | dense

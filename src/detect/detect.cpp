@@ -289,6 +289,42 @@ std::vector<size_t> not_rejected(const at::Tensor& probs, double level) {
   return rows;
 }
 
+namespace {
+
+// The boxes of `boxes` (crops `crops`) on the line of a detection, near it, that the letter
+// reader takes for letters.
+std::vector<cv::Rect> letters_near(const DetectConfig& cfg, const std::vector<Detection>& dets,
+                                   const std::vector<cv::Rect>& boxes,
+                                   const std::vector<cv::Mat>& crops) {
+  std::vector<cv::Rect> near;
+  std::vector<cv::Mat> near_crops;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const cv::Rect& r = boxes[i];
+    bool close = false;
+    for (const Detection& d : dets) {
+      const double h = d.box.height;
+      const double dy = std::abs((r.y + r.height / 2.0) - (d.box.y + d.box.height / 2.0));
+      const double dx = std::max(r.x - (d.box.x + d.box.width), d.box.x - (r.x + r.width));
+      close |= r.height >= 0.7 * h && r.height <= 1.3 * h && dy <= 0.5 * h &&
+               dx <= 3 * h * (1 + cfg.word_gap) && (r & d.box).area() < 0.3 * r.area();
+    }
+    if (!close) continue;
+    near.push_back(r);
+    near_crops.push_back(crops[i]);
+  }
+  if (near.empty()) return {};
+  LeNet letters = cfg.letter_reader;
+  const at::Tensor p = read_crops(letters, near_crops).select(1, kLetterClass).contiguous();
+  const float* pl = p.data_ptr<float>();
+  std::vector<cv::Rect> out;
+  for (size_t i = 0; i < near.size(); ++i) {
+    if (pl[i] >= cfg.letter_level) out.push_back(near[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                       const DetectConfig& cfg, const std::vector<double>& scales,
                                       std::vector<cv::Rect>* candidates) {
@@ -302,6 +338,8 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
     crops.push_back(all_crops[i]);
   }
   if (candidates) candidates->insert(candidates->end(), boxes.begin(), boxes.end());
+  const std::vector<cv::Rect> all_boxes = boxes;  // every box read: letters, perhaps
+  const std::vector<cv::Mat> all_read = crops;
   if (!cfg.first_reader.is_empty() && !crops.empty()) {
     // The cheap first reader drops what it is sure is not a digit.
     LeNet first = cfg.first_reader;
@@ -344,12 +382,20 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
     dets.push_back({boxes[i], static_cast<int>(lp[i]), bp[i]});
   }
   dets = non_max_suppression(dets, 0.3);
-  if (cfg.min_score_alone <= cfg.min_score) return dets;
+  const bool words = !cfg.letter_reader.is_empty() && cfg.word_gap > 0 && !dets.empty();
+  if (cfg.min_score_alone <= cfg.min_score && !words) return dets;
   // A digit with a neighbour on its line (part of a number) keeps min_score; one standing
-  // alone needs min_score_alone: texture and stray strokes give lone digit-like shapes.
+  // alone needs min_score_alone: texture and stray strokes give lone digit-like shapes. A
+  // number with letters beside it is part of a word.
+  const std::vector<NumberGroup> groups = group_numbers(dets);
   std::vector<bool> keep(dets.size(), false);
-  for (const NumberGroup& g : group_numbers(dets)) {
+  for (const NumberGroup& g : groups) {
     for (int i : g.digits) keep[i] = g.digits.size() > 1 || dets[i].score >= cfg.min_score_alone;
+  }
+  if (words) {
+    const std::vector<bool> lettered =
+        among_letters(dets, groups, letters_near(cfg, dets, all_boxes, all_read), cfg.word_gap);
+    for (size_t i = 0; i < dets.size(); ++i) keep[i] = keep[i] && !lettered[i];
   }
   std::vector<Detection> out;
   for (size_t i = 0; i < dets.size(); ++i) {

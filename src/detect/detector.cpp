@@ -84,6 +84,10 @@ std::string first_reader_beside(const std::string& reader_path) {
   return (std::filesystem::path(reader_path).parent_path() / "first" / "model.pt").string();
 }
 
+std::string letter_reader_beside(const std::string& reader_path) {
+  return (std::filesystem::path(reader_path).parent_path() / "letters" / "model.pt").string();
+}
+
 std::string verifier_beside(const std::string& reader_path) {
   return (std::filesystem::path(reader_path).parent_path() / "verifier" / "model.pt").string();
 }
@@ -159,11 +163,19 @@ Detector make_detector(const std::string& model_path, const Options& o) {
     if (!d.verifier_path.empty()) {
       c.verifier = load_reader(d.verifier_path, classes).net;
     }
+    d.letter_reader_path = given_or_beside(o.letter_reader, letter_reader_beside(reader));
+    if (!d.letter_reader_path.empty()) {
+      c.letter_reader = load_letter_reader(d.letter_reader_path).net;
+    }
   }
   check_range("first reader's rejection level", o.first_reject, 0, 1);
   c.first_reject = o.first_reject;
   check_range("verifier's gate", o.verify_gate, 0, 1);
   c.verify_gate = o.verify_gate;
+  check_range("word gap", o.word_gap, 0, 10);
+  c.word_gap = o.word_gap;
+  check_range("letter level", o.letter_level, 0, 1);
+  c.letter_level = o.letter_level;
   const bool verified = !c.verifier.is_empty();
   c.min_score = o.min_score >= 0 ? o.min_score : verified ? kMinScoreVerified : kMinScore;
   c.min_score_alone = o.min_score_alone >= 0 ? o.min_score_alone

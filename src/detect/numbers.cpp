@@ -72,4 +72,59 @@ std::vector<NumberGroup> group_numbers(const std::vector<Detection>& dets,
   return out;
 }
 
+namespace {
+
+// Whether `r` is a character beside digit `d` on its line: of a similar height, sharing its
+// top or its baseline (a letter with a descender shares only the top), `r` before `d` (or after
+// it, `after`) within `max_gap` of d's height, overlapping it little.
+bool letter_beside(const cv::Rect& d, const cv::Rect& r, double max_gap, bool after) {
+  const double h = d.height;
+  if (r.height < 0.7 * h || r.height > 1.3 * h) return false;
+  if (r.width < 0.3 * r.height || r.width > 1.3 * r.height) return false;  // a line, a word
+  const bool top = std::abs(r.y - d.y) <= 0.2 * h;
+  const bool base = std::abs((r.y + r.height) - (d.y + d.height)) <= 0.2 * h;
+  if (!top && !base) return false;
+  const int gap = after ? r.x - (d.x + d.width) : d.x - (r.x + r.width);
+  return gap <= max_gap * h && -gap <= 0.2 * std::min(r.width, d.width);
+}
+
+}  // namespace
+
+std::vector<bool> among_letters(const std::vector<Detection>& dets,
+                                const std::vector<NumberGroup>& groups,
+                                const std::vector<cv::Rect>& letters, double max_gap) {
+  // A letter is not part of a detection (a fragment of a digit, or the digit again).
+  std::vector<cv::Rect> chars;
+  for (const cv::Rect& r : letters) {
+    bool part = false;
+    for (const Detection& d : dets) part |= (r & d.box).area() >= 0.3 * r.area();
+    if (!part) chars.push_back(r);
+  }
+  // How many characters follow each other from `d` on, away from it (`after`: to the right).
+  const auto chain = [&](cv::Rect d, bool after) {
+    const double h = d.height;
+    int n = 0;
+    for (; n < 2; ++n) {
+      // The largest box beside it (a whole character rather than a piece of one).
+      const cv::Rect* best = nullptr;
+      for (const cv::Rect& r : chars) {
+        if (letter_beside(d, r, max_gap, after) && (!best || r.area() > best->area())) best = &r;
+      }
+      if (!best) break;
+      d = cv::Rect(best->x, d.y, best->width, static_cast<int>(h));  // the next one is beside it
+    }
+    return n;
+  };
+  std::vector<bool> out(dets.size(), false);
+  for (const NumberGroup& g : groups) {
+    if (g.digits.empty()) continue;
+    const int before = chain(dets[g.digits.front()].box, false);
+    const int after = chain(dets[g.digits.back()].box, true);
+    // Two letters on one side, or one on each: a word.
+    const bool word_piece = before >= 2 || after >= 2 || (before >= 1 && after >= 1);
+    for (int i : g.digits) out[i] = word_piece;
+  }
+  return out;
+}
+
 }  // namespace adgap

@@ -282,6 +282,86 @@ TrainResult train_verifier(const MapFunction& map_of, LeNet first, LeNet reader,
   return train_model(all, nullptr, train, log, on_epoch);
 }
 
+LoadedModel load_letter_reader(const std::string& path) {
+  LoadedModel r = load_model(path);
+  if (r.meta.num_classes != kLetterClasses) {
+    throw std::runtime_error(path + ": has " + std::to_string(r.meta.num_classes) +
+                             " classes, a letter reader has " + std::to_string(kLetterClasses) +
+                             " (a digit, a letter, neither)");
+  }
+  return r;
+}
+
+Dataset mine_letter_crops(const MapFunction& map_of, const SceneGeneratorV2& gen,
+                          const DetectConfig& det, const std::vector<double>& scales,
+                          int64_t first, int64_t count, int64_t others, std::ostream* log) {
+  std::vector<cv::Mat> crops;
+  std::vector<int64_t> labels;
+  Progress progress(log, count, "mining v2 training scenes for the letter reader");
+  for (int64_t i = 0; i < count; ++i) {
+    const SceneV2 s = gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(first + i));
+    const cv::Mat gray = to_gray(s.image);
+    const std::vector<Proposal> props = all_proposals(gray, map_of, det, scales);
+    const std::vector<cv::Mat> prop_crops = context_crops(gray, props);
+    std::vector<size_t> neither;
+    const auto add = [&](size_t k, int64_t label) {
+      cv::Mat u8;
+      prop_crops[k].convertTo(u8, CV_8U, 255.0);
+      crops.push_back(u8);
+      labels.push_back(label);
+    };
+    for (size_t k = 0; k < props.size(); ++k) {
+      if (prop_crops[k].empty()) continue;
+      if (best_truth(props[k].box, s.digits, -1).second >= 0) {
+        add(k, kLetterDigit);
+        continue;
+      }
+      double letter = 0;
+      for (const cv::Rect& l : s.letters) letter = std::max(letter, iou(props[k].box, l));
+      if (letter >= 0.5) {
+        add(k, kLetterClass);
+      } else {
+        neither.push_back(k);
+      }
+    }
+    std::mt19937_64 rng(s.seed ^ 0x1e77e5);
+    std::shuffle(neither.begin(), neither.end(), rng);
+    neither.resize(std::min(neither.size(), static_cast<size_t>(others)));
+    for (size_t k : neither) add(k, kLetterNeither);
+    progress.update(i + 1, std::to_string(crops.size()) + " crops");
+  }
+  progress.finish();
+  return crops_dataset("letters-v2/train", kLetterClasses, crops, labels);
+}
+
+std::string letter_reader_dir(const std::string& reader_dir) {
+  return (std::filesystem::path(reader_dir) / "letters").string();
+}
+
+TrainResult train_letter_reader(const MapFunction& map_of, const Dataset& mnist,
+                                const DetectConfig& det, const ReaderConfig& cfg,
+                                std::ostream* log, const EpochCallback& on_epoch) {
+  SceneV2Config mining;
+  mining.max_side = 800;
+  mining.distractor_fraction = cfg.letter_distractors;
+  mining.any_letter = true;
+  const Dataset crops = mine_letter_crops(
+      map_of, SceneGeneratorV2(mnist, SceneSplit::kTrain, mining), det, cfg.scales,
+      cfg.letter_first_scene, cfg.letter_scenes, cfg.letter_others, log);
+  if (log) {
+    *log << "letter reader: " << crops.size() << " crops, "
+         << crops.labels.eq(kLetterDigit).sum().item<int64_t>() << " digits, "
+         << crops.labels.eq(kLetterClass).sum().item<int64_t>() << " letters, "
+         << crops.labels.eq(kLetterNeither).sum().item<int64_t>() << " neither" << std::endl;
+  }
+  TrainConfig train = cfg.train;
+  train.epochs = cfg.letter_epochs;
+  train.widths = LeNetWidths{};
+  train.out_dir = letter_reader_dir(cfg.train.out_dir);
+  if (log) *log << "letter reader, into " << train.out_dir << std::endl;
+  return train_model(crops, nullptr, train, log, on_epoch);
+}
+
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,
                          const DetectConfig& det, const ReaderConfig& cfg, std::ostream* log,
                          const EpochCallback& on_epoch) {
@@ -356,6 +436,7 @@ TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& 
   if (regions && cfg.verifier) {
     train_verifier(map_of, first_reader, result.net, mnist, det, cfg, log, on_epoch);
   }
+  if (regions && cfg.letters) train_letter_reader(map_of, mnist, det, cfg, log, on_epoch);
   return result;
 }
 

@@ -205,12 +205,16 @@ Font render_font(const FontFace& face, const std::string& chars) {
 
 // Letters that do not look like digits (no O, I, l, S, Z, B, g, q, G, b, z, s, o).
 const std::string kLetters = "ACDEFHJKLMNPRTUVWXYacdefhkmnprtuvwxy";
+// The whole alphabet, for text as photos show it (SceneV2Config::any_letter).
+const std::string kAllLetters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+constexpr int kLetterOwner = 128;
 
 // An item before it is warped and placed: its ink as alpha, which digit owns each pixel, and an
 // optional plate behind it.
 struct Item {
   cv::Mat alpha;  // CV_32F [0, 1]
-  cv::Mat owner;  // CV_8U: 0 none, i + 1 for the item's digit i (255 for letters)
+  cv::Mat owner;  // CV_8U: 0 none, i + 1 for the item's digit i, kLetterOwner + i for letter i
   cv::Mat plate;  // CV_32F [0, 1] or empty
   std::vector<int> labels;
   std::string style;
@@ -252,7 +256,7 @@ struct SceneGeneratorV2::Impl {
       if (f < 1) cv::resize(b, b, cv::Size(), f, f, cv::INTER_AREA);
       backgrounds.push_back(b);
     }
-    for (const FontFace& f : v2_fonts(split)) fonts.push_back(render_font(f, "0123456789" + kLetters));
+    for (const FontFace& f : v2_fonts(split)) fonts.push_back(render_font(f, "0123456789" + kAllLetters));
   }
 
   // A handwritten digit's ink (tight box) as alpha, and its label.
@@ -287,7 +291,8 @@ struct SceneGeneratorV2::Impl {
       const double s = h / f.digit_height;
       const double tracking = rng.uniform(0.88, 1.25);  // tight settings touch in bold faces
       for (int i = 0; i < n; ++i) {
-        const char ch = letters ? kLetters[rng.integer(0, static_cast<int>(kLetters.size()) - 1)]
+        const std::string& alphabet = cfg.any_letter ? kAllLetters : kLetters;
+        const char ch = letters ? alphabet[rng.integer(0, static_cast<int>(alphabet.size()) - 1)]
                                 : static_cast<char>('0' + rng.integer(0, 9));
         const Glyph& g = f.glyphs.at(ch);
         pieces.push_back({scaled(g.alpha, s), pen + g.left * s, -g.top * s, letters ? -1 : ch - '0'});
@@ -319,7 +324,8 @@ struct SceneGeneratorV2::Impl {
     for (size_t i = 0; i < pieces.size(); ++i) {
       const Piece& p = pieces[i];
       stamp(it, p.a, static_cast<int>(std::lround(p.x - x0)) + pad,
-            static_cast<int>(std::lround(p.y - y0)) + pad, letters ? 255 : static_cast<int>(i) + 1);
+            static_cast<int>(std::lround(p.y - y0)) + pad,
+            static_cast<int>(i) + (letters ? kLetterOwner : 1));
       if (!letters) it.labels.push_back(p.label);
     }
     if (rng.chance(cfg.plate_fraction)) {
@@ -472,6 +478,10 @@ struct SceneGeneratorV2::Impl {
       }
       if (it.letters) {
         sc.distractors.push_back(cv::boundingRect(it.alpha >= 0.5) + r.tl());
+        for (int i = 0; i < 6; ++i) {
+          const cv::Rect b = cv::boundingRect((it.owner == kLetterOwner + i) & (it.alpha >= 0.5));
+          if (b.area() > 0) sc.letters.push_back(b + r.tl());
+        }
         continue;
       }
       NumberTruth num;

@@ -90,6 +90,9 @@ int cmd_detect(int argc, char** argv) {
   if (!loc.detector().verifier_path.empty() && !quiet) {
     std::cout << "verifier: " << loc.detector().verifier_path << "\n";
   }
+  if (!loc.detector().letter_reader_path.empty() && !quiet) {
+    std::cout << "letter reader: " << loc.detector().letter_reader_path << "\n";
+  }
   BatchOptions b;
   b.jsonl = jsonl_path;
   b.resume = resume;

@@ -29,6 +29,11 @@ int cmd_eval_v2(int argc, char** argv) {
   args.integer("count", &count, 1, 100000, "scenes");
   args.integer("first", &first, 0, 10000000, "index of the first scene in the split");
   args.integer("save", &save, 0, 1000, "scenes to save with their detections drawn");
+  double text = 0;
+  args.real("text", &text, 0, 1,
+            "the text condition: this fraction of the items are letter strings from the whole "
+            "alphabet, digit-like letters (O, I, l, S, B) too (0: the benchmark's own, a tenth, "
+            "of letters unlike digits)");
   std::string misses, errors;
   args.text("misses", &misses, "FILE",
             "write a PNG of the digits no candidate covers (up to 100, each with its surroundings)");
@@ -41,7 +46,13 @@ int cmd_eval_v2(int argc, char** argv) {
   const Localizer loc = o.load();
   const Detector& det = loc.detector();
   const Dataset digits = load_split(data_dir, "test", det.model.meta.num_classes);
-  const SceneGeneratorV2 gen(digits, split == "eval" ? SceneSplit::kEval : SceneSplit::kTune);
+  SceneV2Config scene_cfg;
+  if (text > 0) {
+    scene_cfg.distractor_fraction = text;
+    scene_cfg.any_letter = true;
+  }
+  const SceneGeneratorV2 gen(digits, split == "eval" ? SceneSplit::kEval : SceneSplit::kTune,
+                             scene_cfg);
   const std::vector<SceneV2> scenes = gen.make_range(first, count);
   // A box with its surroundings, 96x96, the box drawn; `caption` written in its corner.
   const auto tile_of = [](const cv::Mat& image, const cv::Rect& b, const cv::Scalar& colour,

@@ -91,6 +91,16 @@ int cmd_train_reader(int argc, char** argv) {
                "regions: v2 training scenes the verifier mines");
   args.integer("verifier-epochs", &rc.verifier_epochs, 1, 1000, "regions: verifier training epochs");
   args.text("verifier-widths", &verifier_widths, "C1,C2,F1,F2", "the verifier's layer widths");
+  bool letters_only = false;
+  args.flag("letters", &rc.letters,
+            "regions: then train a letter reader (a digit, a letter, neither) into "
+            "<reader-out>/letters, on v2 training scenes with words of the whole alphabet");
+  args.flag("letters-only", &letters_only,
+            "regions: train only the letter reader, beside the reader in --reader-out, mining "
+            "from --first-scene (default 4500: after the reader's and the verifier's scenes)");
+  args.integer("letter-scenes", &rc.letter_scenes, 1, 1000000,
+               "regions: v2 training scenes the letter reader mines");
+  args.integer("letter-epochs", &rc.letter_epochs, 1, 1000, "regions: letter reader training epochs");
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");
   if (!args.parse(argc, argv, 2)) return 0;
   rc.first_region_scene = std::max<int64_t>(first_scene, 0);
@@ -110,6 +120,18 @@ int cmd_train_reader(int argc, char** argv) {
                          : out_dir;
   const Dataset mnist = load_split(data_dir, "train", det.model.meta.num_classes);
   const MapFunction map_of = [&](const cv::Mat& g) { return det.map(g); };
+  if (letters_only) {
+    if (det.cfg.proposals != ProposalKind::kRegions) {
+      throw UsageError("--letters-only: a letter reader reads region proposals (--proposals regions)");
+    }
+    if (first_scene >= 0) rc.letter_first_scene = first_scene;
+    std::cout << "mining " << rc.letter_scenes << " v2 training scenes from "
+              << rc.letter_first_scene << " for the letter reader" << std::endl;
+    train_letter_reader(map_of, mnist, det.cfg, rc, &std::cerr, write_training_report);
+    std::cout << "wrote " << model_path(letter_reader_dir(rc.train.out_dir))
+              << " (a digit, a letter, neither)\n";
+    return 0;
+  }
   if (verifier_only) {
     if (det.cfg.proposals != ProposalKind::kRegions) {
       throw UsageError("--verifier-only: a verifier reads region proposals (--proposals regions)");
@@ -140,6 +162,7 @@ int cmd_train_reader(int argc, char** argv) {
   std::cout << "wrote " << model_path(rc.train.out_dir) << " (" << r.meta.num_classes
             << " classes, last = not a digit)\n";
   if (rc.verifier) std::cout << "wrote " << model_path(verifier_dir(rc.train.out_dir)) << "\n";
+  if (rc.letters) std::cout << "wrote " << model_path(letter_reader_dir(rc.train.out_dir)) << "\n";
   return 0;
 }
 

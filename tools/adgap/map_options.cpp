@@ -52,6 +52,13 @@ void MapOptions::add_to(Args& args, bool detection) {
             "(default: verifier/model.pt beside the reader if present; none: off)");
   args.real("verify-gate", &lib.verify_gate, 0, 1,
             "regions: crops the reader gives P(not a digit) below this go to the verifier");
+  args.text("letter-reader", &lib.letter_reader, "FILE",
+            "regions: a letter reader; a number with letters beside it is part of a word and "
+            "dropped (default: letters/model.pt beside the reader if present; none: off)");
+  args.real("letter-level", &lib.letter_level, 0, 1,
+            "regions: boxes the letter reader gives P(letter) >= this are letters");
+  args.real("word-gap", &lib.word_gap, 0, 10,
+            "regions: letters count within this gap (of the digit's height) of a number");
   args.real("min-score", &lib.min_score, -1, 1,
             "minimum probability to keep a detection (-1: 0.8, or 0.5 with a verifier)");
   args.real("min-score-alone", &lib.min_score_alone, -1, 1,

@@ -51,7 +51,15 @@ struct DetectConfig {
   double verify_gate = 0.9;     //   crops the reader gives P(not a digit) < verify_gate; its
   double verify_weight = 0.5;   //   probabilities, mixed with this weight, decide (0.5:
                                 //   the mean of the two, chosen on v2's tune split)
+  LeNet letter_reader{nullptr};  // kRegions: an optional letter reader (classes: a digit, a
+  double letter_level = 0.5;     //   letter, neither): a number with boxes it gives P(letter)
+  double word_gap = 0.35;        //   >= letter_level beside it on its line, within word_gap of
+                                 //   its height (among_letters), is taken for letters of a word
+                                 //   and dropped
 };
+
+// A letter reader's classes (DetectConfig::letter_reader).
+inline constexpr int64_t kLetterDigit = 0, kLetterClass = 1, kLetterNeither = 2, kLetterClasses = 3;
 
 // A candidate: its box on the strokes found, and the 28x28 MNIST-style crop.
 struct Candidate {

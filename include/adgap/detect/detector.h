@@ -23,6 +23,7 @@ struct Detector {
   std::string reader_path;  // empty when the model reads the crops itself
   std::string first_reader_path;  // empty when no first reader runs
   std::string verifier_path;      // empty when no verifier runs
+  std::string letter_reader_path;  // empty when no letter reader runs
   LoadedModel model;
   FilterImportance importance;  // the weights file, every weighting in it
   std::vector<float> weights;   // the one the options pick (global or a class; loss or error)
@@ -61,5 +62,7 @@ std::string reader_beside(const std::string& model_path);
 std::string first_reader_beside(const std::string& reader_path);
 // <reader dir>/verifier/model.pt: where `train-reader --verifier` writes the verifier.
 std::string verifier_beside(const std::string& reader_path);
+// <reader dir>/letters/model.pt: where `train-reader --letters` writes the letter reader.
+std::string letter_reader_beside(const std::string& reader_path);
 
 }  // namespace adgap

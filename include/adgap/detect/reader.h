@@ -49,6 +49,13 @@ struct ReaderConfig {
   double verify_gate = 0.99;         // it learns from the crops the reader gives P(not a
                                      //   digit) below this (detection's gate or more)
   int verifier_jitter = 2;           // moved and scaled copies of each digit's box
+  bool letters = false;              // regions: also train a letter reader
+                                     //   (DetectConfig::letter_reader) into <out>/letters
+  int64_t letter_scenes = 1500;      // v2 training scenes it mines (with letter strings of the
+  double letter_distractors = 0.4;   //   whole alphabet as this fraction of the items)
+  int64_t letter_first_scene = 4500;  // after the reader's and the verifier's scenes
+  int64_t letter_others = 40;        // crops of neither kept per scene (random)
+  int64_t letter_epochs = 6;
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
   std::vector<std::string> use_mined;   // directories of crops saved so, added to the
                                         //   freshly mined ones (region_scenes 0: none)
@@ -116,6 +123,29 @@ TrainResult train_verifier(const MapFunction& map_of, LeNet first, LeNet reader,
                            const Dataset& mnist, const DetectConfig& det, const ReaderConfig& cfg,
                            std::ostream* log, const EpochCallback& on_epoch = nullptr);
 
+// Loads a letter reader (kLetterClasses classes: a digit, a letter, neither); throws
+// std::runtime_error naming the file otherwise.
+LoadedModel load_letter_reader(const std::string& path);
+
+// Crops (context_normalize) of every proposal on `count` v2 scenes of `gen` from index `first`,
+// labelled kLetterDigit (IoU >= 0.5 with a digit), kLetterClass (with a letter of a letter
+// string) or kLetterNeither: at most `others` per scene of those, picked at random.
+Dataset mine_letter_crops(const MapFunction& map_of, const SceneGeneratorV2& gen,
+                          const DetectConfig& det, const std::vector<double>& scales,
+                          int64_t first, int64_t count, int64_t others,
+                          std::ostream* log = nullptr);
+
+// Where the letter reader of the reader trained into `reader_dir` goes: <reader_dir>/letters.
+std::string letter_reader_dir(const std::string& reader_dir);
+
+// Trains a letter reader (Table 1 widths) into <cfg.train.out_dir>/letters on
+// mine_letter_crops of cfg.letter_scenes v2 training scenes (MNIST training digits `mnist`,
+// letter strings of the whole alphabet as cfg.letter_distractors of the items) from index
+// cfg.letter_first_scene, for cfg.letter_epochs.
+TrainResult train_letter_reader(const MapFunction& map_of, const Dataset& mnist,
+                                const DetectConfig& det, const ReaderConfig& cfg,
+                                std::ostream* log, const EpochCallback& on_epoch = nullptr);
+
 // The whole recipe: mines cfg.scenes training scenes (MNIST training digits `mnist` over
 // training_background_paths()) and trains the reader on `mnist` plus the mined crops, with
 // classes = mnist.num_classes + 1, into cfg.train.out_dir. With det.proposals == kRegions it
@@ -124,7 +154,8 @@ TrainResult train_verifier(const MapFunction& map_of, LeNet first, LeNet reader,
 // its mined crops) and judges the negatives of cfg.region_scenes further scenes; the reader
 // in <out> learns from both rounds' crops. With cfg.first_stage a Table 1 reader learns from
 // the same crops into <out>/first, to run before the reader and drop the obvious non-digits.
-// With cfg.verifier a verifier follows (train_verifier), into <out>/verifier.
+// With cfg.verifier a verifier follows (train_verifier), into <out>/verifier; with cfg.letters
+// a letter reader (train_letter_reader), into <out>/letters.
 // `on_epoch` as train_model's.
 // `judge`: the model, or a reader (used to pick digit-like negatives for region proposals).
 TrainResult train_reader(const MapFunction& map_of, LeNet judge, const Dataset& mnist,

@@ -43,6 +43,10 @@ struct SceneV2Config {
   double number_fraction = 0.5;      // items that are numbers of 2-8 digits (else one digit)
   double font_fraction = 0.5;        // items printed in a font (else MNIST handwriting)
   double distractor_fraction = 0.1;  // items that are letter strings (no digit)
+  bool any_letter = false;           // letter strings from the whole alphabet, O, I, l, S, B
+                                     //   and the like too (else only letters unlike digits):
+                                     //   words as photos show them, a digit-like letter among
+                                     //   letters
   double colour_fraction = 0.4;      // items in coloured ink
   double plate_fraction = 0.25;      // items on a flat plate (a sign, a label)
   double phone_fraction = 0.03;      // scenes of 4000x3000
@@ -77,6 +81,7 @@ struct SceneV2 {
   std::vector<DigitTruthV2> digits;
   std::vector<NumberTruth> numbers;
   std::vector<cv::Rect> distractors;  // letter strings' boxes
+  std::vector<cv::Rect> letters;      // their letters' boxes
   uint64_t seed = 0;
   SceneSplit split = SceneSplit::kEval;
 
