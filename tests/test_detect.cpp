@@ -214,8 +214,9 @@ TEST(Numbers, DigitsSideBySideOnOneLineAreReadTogether) {
 TEST(Numbers, DigitsAmongLettersArePartOfAWord) {
   // One digit 20 px tall at x 100-111, y 0-19 (an "O" read as 0), and character boxes around.
   const std::vector<Detection> dets = {{{100, 0, 12, 20}, 0, 1.f}};
+  int in_a_row = 2;  // letters in a row on one side that make a word
   const auto lettered = [&](const std::vector<cv::Rect>& letters) -> bool {
-    return among_letters(dets, group_numbers(dets), letters, 0.35)[0];
+    return among_letters(dets, group_numbers(dets), letters, 0.35, in_a_row)[0];
   };
   const cv::Rect after1(115, 0, 12, 20), after2(130, 1, 13, 19), before1(85, 0, 12, 20);
   EXPECT_FALSE(lettered({}));
@@ -231,13 +232,20 @@ TEST(Numbers, DigitsAmongLettersArePartOfAWord) {
   // Of two boxes beside it, the larger (a whole letter) leads the chain on.
   EXPECT_TRUE(lettered({cv::Rect(115, 0, 7, 20), after1, after2}));
   EXPECT_FALSE(lettered({cv::Rect(115, 0, 7, 20), after2}));  // from the narrow one: too far
+  // One letter in a row suffices when asked: "A4" is then a word too.
+  in_a_row = 1;
+  EXPECT_TRUE(lettered({after1}));
+  EXPECT_TRUE(lettered({before1}));
+  EXPECT_FALSE(lettered({cv::Rect(125, 0, 12, 20)}));
   // A number is a word piece by its ends: letters after "12" drop both digits, letters
   // between them do not count.
   const std::vector<Detection> two = {{{100, 0, 12, 20}, 1, 1.f}, {{114, 0, 12, 20}, 2, 1.f}};
   const std::vector<bool> w =
-      among_letters(two, group_numbers(two), {{129, 0, 12, 20}, {144, 0, 12, 20}}, 0.35);
+      among_letters(two, group_numbers(two), {{129, 0, 12, 20}, {144, 0, 12, 20}}, 0.35, 2);
   EXPECT_EQ(w, (std::vector<bool>{true, true}));
-  EXPECT_EQ(among_letters(two, group_numbers(two), {{129, 0, 12, 20}}, 0.35),
+  EXPECT_EQ(among_letters(two, group_numbers(two), {{129, 0, 12, 20}}, 0.35, 2),
+            (std::vector<bool>{false, false}));
+  EXPECT_EQ(among_letters(two, group_numbers(two), {{113, 0, 1, 20}}, 0.35, 1),
             (std::vector<bool>{false, false}));
 }
 

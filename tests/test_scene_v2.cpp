@@ -589,7 +589,8 @@ TEST_F(SceneV2Test, ALetterReaderDropsNumbersAmongLettersAndOnlyThose) {
   const std::vector<Detection> some = detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5});
   std::vector<cv::Rect> boxes;
   detect_regions(c.net(), gray, c.map_of, c.det, {1, 0.5}, &boxes);
-  const std::vector<bool> worded = among_letters(base, group_numbers(base), boxes, c.det.word_gap);
+  const std::vector<bool> worded =
+      among_letters(base, group_numbers(base), boxes, c.det.word_gap, c.det.word_letters);
   std::vector<cv::Rect> expected;
   for (size_t i = 0; i < base.size(); ++i) {
     if (!worded[i]) expected.push_back(base[i].box);
@@ -727,6 +728,9 @@ TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
   EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
   o.letter_reader = "";
   o.word_gap = -1;
+  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
+  o.word_gap = 0.35;
+  o.word_letters = 0;
   EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
 }
 

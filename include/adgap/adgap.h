@@ -51,8 +51,10 @@ struct Options {
                               //   reads the boxes beside a number; a number with letters
                               //   beside it is part of a word and dropped; empty:
                               //   letters/model.pt beside the reader when it exists; "none": off
-  double letter_level = 0.5;  // boxes it gives P(letter) >= this are letters
+  double letter_level = 0.9;  // boxes it gives P(letter) >= this are letters
   double word_gap = 0.35;     // letters count within this gap of the digit's height
+  int word_letters = 1;       // letters in a row on one side that make a word (one on each
+                              //   side always do)
   // The map (paper Eq. 2).
   std::string method = "adgap";      // adgap, or a baseline: adgap-paper, cam, grad-cam, ...
   std::string mode = "paper";        // paper (pools removed) | pooled | dense

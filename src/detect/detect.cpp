@@ -306,7 +306,8 @@ std::vector<cv::Rect> letters_near(const DetectConfig& cfg, const std::vector<De
       const double dy = std::abs((r.y + r.height / 2.0) - (d.box.y + d.box.height / 2.0));
       const double dx = std::max(r.x - (d.box.x + d.box.width), d.box.x - (r.x + r.width));
       close |= r.height >= 0.7 * h && r.height <= 1.3 * h && dy <= 0.5 * h &&
-               dx <= 3 * h * (1 + cfg.word_gap) && (r & d.box).area() < 0.3 * r.area();
+               dx <= (cfg.word_letters + 1) * h * (1.3 + cfg.word_gap) &&
+               (r & d.box).area() < 0.3 * r.area();
     }
     if (!close) continue;
     near.push_back(r);
@@ -394,7 +395,8 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
   }
   if (words) {
     const std::vector<bool> lettered =
-        among_letters(dets, groups, letters_near(cfg, dets, all_boxes, all_read), cfg.word_gap);
+        among_letters(dets, groups, letters_near(cfg, dets, all_boxes, all_read), cfg.word_gap,
+                      cfg.word_letters);
     for (size_t i = 0; i < dets.size(); ++i) keep[i] = keep[i] && !lettered[i];
   }
   std::vector<Detection> out;

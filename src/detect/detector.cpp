@@ -176,6 +176,8 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   c.word_gap = o.word_gap;
   check_range("letter level", o.letter_level, 0, 1);
   c.letter_level = o.letter_level;
+  check_range("word letters", o.word_letters, 1, 10);
+  c.word_letters = o.word_letters;
   const bool verified = !c.verifier.is_empty();
   c.min_score = o.min_score >= 0 ? o.min_score : verified ? kMinScoreVerified : kMinScore;
   c.min_score_alone = o.min_score_alone >= 0 ? o.min_score_alone

@@ -92,7 +92,8 @@ bool letter_beside(const cv::Rect& d, const cv::Rect& r, double max_gap, bool af
 
 std::vector<bool> among_letters(const std::vector<Detection>& dets,
                                 const std::vector<NumberGroup>& groups,
-                                const std::vector<cv::Rect>& letters, double max_gap) {
+                                const std::vector<cv::Rect>& letters, double max_gap,
+                                int min_letters) {
   // A letter is not part of a detection (a fragment of a digit, or the digit again).
   std::vector<cv::Rect> chars;
   for (const cv::Rect& r : letters) {
@@ -104,7 +105,7 @@ std::vector<bool> among_letters(const std::vector<Detection>& dets,
   const auto chain = [&](cv::Rect d, bool after) {
     const double h = d.height;
     int n = 0;
-    for (; n < 2; ++n) {
+    for (; n < std::max(min_letters, 1); ++n) {
       // The largest box beside it (a whole character rather than a piece of one).
       const cv::Rect* best = nullptr;
       for (const cv::Rect& r : chars) {
@@ -120,8 +121,9 @@ std::vector<bool> among_letters(const std::vector<Detection>& dets,
     if (g.digits.empty()) continue;
     const int before = chain(dets[g.digits.front()].box, false);
     const int after = chain(dets[g.digits.back()].box, true);
-    // Two letters on one side, or one on each: a word.
-    const bool word_piece = before >= 2 || after >= 2 || (before >= 1 && after >= 1);
+    // min_letters in a row on one side, or one on each: a word.
+    const bool word_piece =
+        before >= min_letters || after >= min_letters || (before >= 1 && after >= 1);
     for (int i : g.digits) out[i] = word_piece;
   }
   return out;

@@ -356,7 +356,7 @@ TrainResult train_letter_reader(const MapFunction& map_of, const Dataset& mnist,
   }
   TrainConfig train = cfg.train;
   train.epochs = cfg.letter_epochs;
-  train.widths = LeNetWidths{};
+  train.widths = cfg.letter_widths;
   train.out_dir = letter_reader_dir(cfg.train.out_dir);
   if (log) *log << "letter reader, into " << train.out_dir << std::endl;
   return train_model(crops, nullptr, train, log, on_epoch);

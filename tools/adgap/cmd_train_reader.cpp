@@ -101,12 +101,15 @@ int cmd_train_reader(int argc, char** argv) {
   args.integer("letter-scenes", &rc.letter_scenes, 1, 1000000,
                "regions: v2 training scenes the letter reader mines");
   args.integer("letter-epochs", &rc.letter_epochs, 1, 1000, "regions: letter reader training epochs");
+  std::string letter_widths = "32,64,256,128";
+  args.text("letter-widths", &letter_widths, "C1,C2,F1,F2", "the letter reader's layer widths");
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");
   if (!args.parse(argc, argv, 2)) return 0;
   rc.first_region_scene = std::max<int64_t>(first_scene, 0);
   rc.use_mined = split_list(mined);
   rc.region_widths = parse_widths("--widths", widths);
   rc.verifier_widths = parse_widths("--verifier-widths", verifier_widths);
+  rc.letter_widths = parse_widths("--letter-widths", letter_widths);
   rc.train.seed = static_cast<uint64_t>(seed);
   if (o.lib.proposals != "map" && o.lib.proposals != "regions") {
     throw UsageError("--proposals: '" + o.lib.proposals + "' is neither 'map' nor 'regions'");

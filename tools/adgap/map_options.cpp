@@ -13,6 +13,7 @@ void MapOptions::add_to(Args& args, bool detection) {
   tile_ = lib.tile;
   merge_gap_ = lib.merge_gap;
   min_size_ = lib.min_size;
+  word_letters_ = lib.word_letters;
   scales_ = join_scales(lib.scales);
   args.text("model", &model, "FILE", "trained model");
   args.text("weights", &lib.weights, "FILE",
@@ -59,6 +60,9 @@ void MapOptions::add_to(Args& args, bool detection) {
             "regions: boxes the letter reader gives P(letter) >= this are letters");
   args.real("word-gap", &lib.word_gap, 0, 10,
             "regions: letters count within this gap (of the digit's height) of a number");
+  args.integer("word-letters", &word_letters_, 1, 10,
+               "regions: letters in a row on one side of a number that make it part of a word "
+               "(one on each side always do)");
   args.real("min-score", &lib.min_score, -1, 1,
             "minimum probability to keep a detection (-1: 0.8, or 0.5 with a verifier)");
   args.real("min-score-alone", &lib.min_score_alone, -1, 1,
@@ -74,6 +78,7 @@ Localizer MapOptions::load() {
   lib.tile = static_cast<int>(tile_);
   lib.merge_gap = static_cast<int>(merge_gap_);
   lib.min_size = static_cast<int>(min_size_);
+  lib.word_letters = static_cast<int>(word_letters_);
   lib.scales.clear();
   std::stringstream list(scales_);
   for (std::string item; std::getline(list, item, ',');) {

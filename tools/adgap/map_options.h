@@ -23,7 +23,7 @@ struct MapOptions {
   Localizer load();
 
  private:
-  int64_t cls_ = -1, tile_ = 512, merge_gap_ = 3, min_size_ = 8;
+  int64_t cls_ = -1, tile_ = 512, merge_gap_ = 3, min_size_ = 8, word_letters_ = 1;
   std::string scales_;
 };
 

@@ -52,10 +52,11 @@ struct DetectConfig {
   double verify_weight = 0.5;   //   probabilities, mixed with this weight, decide (0.5:
                                 //   the mean of the two, chosen on v2's tune split)
   LeNet letter_reader{nullptr};  // kRegions: an optional letter reader (classes: a digit, a
-  double letter_level = 0.5;     //   letter, neither): a number with boxes it gives P(letter)
-  double word_gap = 0.35;        //   >= letter_level beside it on its line, within word_gap of
-                                 //   its height (among_letters), is taken for letters of a word
-                                 //   and dropped
+  double letter_level = 0.9;     //   letter, neither): a number with word_letters boxes it
+  double word_gap = 0.35;        //   gives P(letter) >= letter_level in a row beside it on its
+  int word_letters = 1;          //   line (or one on each side), each within word_gap of the
+                                 //   digit's height of the next (among_letters), is taken for
+                                 //   letters of a word and dropped
 };
 
 // A letter reader's classes (DetectConfig::letter_reader).

@@ -30,15 +30,18 @@ struct NumberGroup {
 std::vector<NumberGroup> group_numbers(const std::vector<Detection>& dets,
                                        const NumberConfig& cfg = {});
 
-// Digits among letters: the numbers of `groups` (over `dets`) whose first digit has a
-// character of `letters` just before it on its line, or whose last digit has one just after it,
-// are taken for digit-like letters of a word (the O of "DOUBLE", the I of "TIMES"). A character
-// is of a similar height (0.7-1.3 of the digit's), shares the digit's top or baseline, is not
-// much wider than tall, and stands within `max_gap` of the digit's height of it. `letters`:
-// boxes the readers rejected as "not a digit"; those overlapping a detection (a fragment of it)
-// do not count. Returns, per detection, whether it is in such a number.
+// Digits among letters: the numbers of `groups` (over `dets`) with `min_letters` characters of
+// `letters` in a row just before their first digit or just after their last, or one on each
+// side, are taken for digit-like letters of a word (the O of "DOUBLE", the I of "TIMES"). A
+// character is of a similar height (0.7-1.3 of the digit's), shares the digit's top or
+// baseline, is neither a thin line nor much wider than tall, and stands within `max_gap` of
+// the digit's height of the digit or of the character before it (of boxes beside one, the
+// largest: a whole character rather than a piece). `letters`: boxes taken for letters; those
+// overlapping a detection (a piece of it) do not count. Returns, per detection, whether it is
+// in such a number.
 std::vector<bool> among_letters(const std::vector<Detection>& dets,
                                 const std::vector<NumberGroup>& groups,
-                                const std::vector<cv::Rect>& letters, double max_gap);
+                                const std::vector<cv::Rect>& letters, double max_gap,
+                                int min_letters);
 
 }  // namespace adgap

@@ -55,7 +55,8 @@ struct ReaderConfig {
   double letter_distractors = 0.4;   //   whole alphabet as this fraction of the items)
   int64_t letter_first_scene = 4500;  // after the reader's and the verifier's scenes
   int64_t letter_others = 40;        // crops of neither kept per scene (random)
-  int64_t letter_epochs = 6;
+  int64_t letter_epochs = 10;
+  LeNetWidths letter_widths{32, 64, 256, 128};
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
   std::vector<std::string> use_mined;   // directories of crops saved so, added to the
                                         //   freshly mined ones (region_scenes 0: none)
@@ -138,7 +139,7 @@ Dataset mine_letter_crops(const MapFunction& map_of, const SceneGeneratorV2& gen
 // Where the letter reader of the reader trained into `reader_dir` goes: <reader_dir>/letters.
 std::string letter_reader_dir(const std::string& reader_dir);
 
-// Trains a letter reader (Table 1 widths) into <cfg.train.out_dir>/letters on
+// Trains a letter reader (cfg.letter_widths) into <cfg.train.out_dir>/letters on
 // mine_letter_crops of cfg.letter_scenes v2 training scenes (MNIST training digits `mnist`,
 // letter strings of the whole alphabet as cfg.letter_distractors of the items) from index
 // cfg.letter_first_scene, for cfg.letter_epochs.
