@@ -224,6 +224,14 @@ BenchV2Result run_bench_v2(const Detector& det, const Dataset& digits,
     r.phone = evaluate_v2(gen.make_range(kPhoneSceneOffset, cfg.phone_count), detect(det));
     log_counts(log, "phone-size scenes", r.phone);
   }
+  if (cfg.text_count > 0) {
+    SceneV2Config text;
+    text.distractor_fraction = kTextDistractors;
+    text.any_letter = true;
+    const SceneGeneratorV2 gen(digits, split, text);
+    r.text = evaluate_v2(gen.make_range(kTextSceneOffset, cfg.text_count), detect(det));
+    log_counts(log, "text condition", r.text);
+  }
   for (const RealPhoto& p : real) {
     RealPhotoResult pr;
     pr.path = p.path;

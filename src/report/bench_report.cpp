@@ -30,6 +30,13 @@ LocBenchSettings settings_of(const Detector& det, const std::string& real_file) 
     std::snprintf(gate, sizeof gate, "%.3g", det.cfg.verify_gate);
     reader += ", then " + det.verifier_path + " reads again the crops of P(not a digit) < " + gate;
   }
+  if (!det.letter_reader_path.empty()) {
+    char level[64];
+    std::snprintf(level, sizeof level, "%.3g", det.cfg.letter_level);
+    reader += "; numbers with " + std::to_string(det.cfg.word_letters) +
+              " letter(s) in a row beside them (or one on each side) dropped, letters: boxes " +
+              det.letter_reader_path + " gives P(letter) >= " + level;
+  }
   return {det.options.mode, det.options.polarity, det.options.border, det.scales,
           reader,           det.cfg.min_score,    real_file,          det.cfg.min_score_alone};
 }
@@ -215,7 +222,10 @@ std::string bench_v2_markdown(const BenchV2Result& r, const LocBenchSettings& s)
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   md += v2_row(std::string("detector, v2 ") + split + " split", r.eval, true);
   if (r.phone.scenes > 0) md += v2_row("phone-size scenes (4000x3000)", r.phone, true);
-  char cap[600];
+  if (r.text.scenes > 0) {
+    md += v2_row("text: half the items letter strings of the whole alphabet", r.text, true);
+  }
+  char cap[2000];
   std::snprintf(cap, sizeof cap,
                 "\nBenchmark v2, %s split (`adgap scenes --kind v2`): %.0f megapixels. IoU >= 0.5. "
                 "Detector: %s map, polarity %s, pyramid %s, proposals regions, reader %s, "
@@ -314,6 +324,7 @@ nlohmann::json bench_v2_json(const BenchV2Result& r, const LocBenchSettings& s) 
             {"real", s.real_file}}},
           {"detector", r.eval.to_json()},
           {"phone", r.phone.to_json()},
+          {"text", r.text.to_json()},
           {"methods", methods},
           {"regions_only", r.regions_only.to_json()},
           {"real_photos", real}};

@@ -34,6 +34,9 @@ int cmd_bench_loc(int argc, char** argv) {
   args.integer("eval-count", &eval_count, 1, 100000,
                "evaluation scenes (default: v2 200, v1 500)");
   args.integer("phone-count", &v2.phone_count, 0, 10000, "v2: phone-size (4000x3000) scenes");
+  args.integer("text-count", &v2.text_count, 0, 10000,
+               "v2: scenes of the text condition (half the items letter strings of the whole "
+               "alphabet, digit-like letters too)");
   args.integer("methods-count", &v2.methods_count, 0, 100000,
                "v2: first eval scenes on which the maps are compared");
   args.integer("tune-count", &cfg.tune_count, 1, 100000, "v1: tuning scenes");

@@ -34,6 +34,8 @@ constexpr int kDemoScenes = 4;        // benchmark v2 scenes shown as images
 constexpr int64_t kEvalScenes = 40;   // benchmark v2 eval-split scenes measured
 constexpr int64_t kReaderScenes = 600;  // v2 training scenes mined for the reader (a quick
                                         //   one; adgap train-reader's default mines 1500)
+constexpr int64_t kLetterScenes = 600;  // ... for the letter reader (train-reader's
+constexpr int64_t kLetterEpochs = 8;    //   default: 1500 scenes, 6 epochs)
 
 // The page's entry for one image: the detector's map cut at the paper's mean + 2 std, and its
 // detections.
@@ -107,6 +109,19 @@ int cmd_demo(int argc, char** argv) {
     const Detector miner = make_detector(model_file, reader_mining_options());
     train_reader([&](const cv::Mat& g) { return miner.map(g); }, miner.model.net, data.train,
                  miner.cfg, rc, &std::cerr, write_training_report);
+  }
+  // The letter reader: tells the letters beside a number from digits (a quick one too).
+  if (fresh || !std::filesystem::exists(model_path(letter_reader_dir(reader_dir)))) {
+    ReaderConfig rc;
+    rc.letter_scenes = kLetterScenes;
+    rc.letter_epochs = kLetterEpochs;
+    std::cout << "== training the letter reader (mining " << rc.letter_scenes
+              << " benchmark v2 training scenes with words)" << std::endl;
+    rc.train.out_dir = reader_dir;
+    rc.train.progress = false;
+    const Detector miner = make_detector(model_file, reader_mining_options());
+    train_letter_reader([&](const cv::Mat& g) { return miner.map(g); }, data.train, miner.cfg,
+                        rc, &std::cerr, write_training_report);
   }
 
   std::cout << "== 4/5 heatmaps and detections" << std::endl;

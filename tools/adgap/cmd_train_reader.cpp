@@ -101,7 +101,7 @@ int cmd_train_reader(int argc, char** argv) {
   args.integer("letter-scenes", &rc.letter_scenes, 1, 1000000,
                "regions: v2 training scenes the letter reader mines");
   args.integer("letter-epochs", &rc.letter_epochs, 1, 1000, "regions: letter reader training epochs");
-  std::string letter_widths = "32,64,256,128";
+  std::string letter_widths = "6,16,120,84";
   args.text("letter-widths", &letter_widths, "C1,C2,F1,F2", "the letter reader's layer widths");
   args.integer("seed", &seed, 0, INT64_MAX, "reader initialisation and shuffling seed");
   if (!args.parse(argc, argv, 2)) return 0;

@@ -55,8 +55,8 @@ struct ReaderConfig {
   double letter_distractors = 0.4;   //   whole alphabet as this fraction of the items)
   int64_t letter_first_scene = 4500;  // after the reader's and the verifier's scenes
   int64_t letter_others = 40;        // crops of neither kept per scene (random)
-  int64_t letter_epochs = 10;
-  LeNetWidths letter_widths{32, 64, 256, 128};
+  int64_t letter_epochs = 6;
+  LeNetWidths letter_widths{};       // Table 1's
   std::string save_mined;               // directory to write the mined crops to (IDX, "mined")
   std::vector<std::string> use_mined;   // directories of crops saved so, added to the
                                         //   freshly mined ones (region_scenes 0: none)

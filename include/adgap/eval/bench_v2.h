@@ -70,6 +70,8 @@ struct BenchV2Config {
   std::vector<Method> methods = all_methods();
   int64_t eval_count = 200;    // eval-split scenes for the detector's own results
   int64_t phone_count = 6;     // 4000x3000 scenes (their own eval-split seeds)
+  int64_t text_count = 100;    // scenes of the text condition: half the items letter strings
+                               //   of the whole alphabet (their own eval-split seeds)
   int64_t methods_count = 20;  // the first eval scenes, for the comparison of maps
   bool on_tune = false;        // report on the tune split (for choosing settings)
 };
@@ -86,6 +88,7 @@ struct BenchV2Result {
   BenchV2Config config;
   V2Counts eval;   // the detector as configured
   V2Counts phone;  // ... on phone-size scenes
+  V2Counts text;   // ... on scenes of the text condition
   struct MethodRow {
     std::string method;
     V2Counts hotspots;    // the method's map hotspots alone, read by the same reader
@@ -98,6 +101,10 @@ struct BenchV2Result {
 
 // Phone-size scenes of a split: their seeds start this far after the split's first seed.
 inline constexpr int64_t kPhoneSceneOffset = 500000;
+// Scenes of the text condition (SceneV2Config::any_letter, half the items letter strings):
+// their seeds start this far after the split's first seed.
+inline constexpr int64_t kTextSceneOffset = 600000;
+inline constexpr double kTextDistractors = 0.5;
 
 // Runs the benchmark with `det` (which must use ProposalKind::kRegions for the comparison
 // rows) on scenes of `digits` (MNIST test). One line per part goes to `log`.
