@@ -16,6 +16,7 @@
 #include "adgap/eval/bench_v2.h"
 #include "adgap/io/image.h"
 #include "adgap/model/model_file.h"
+#include "adgap/report/bench_report.h"
 #include "adgap/scene/scene_v2.h"
 #include "fixtures.h"
 #include "trained.h"
@@ -320,6 +321,24 @@ TEST(BenchV2, ScoresDetectionsPerConditionAndReadsNumbers) {
   // Missing candidates show in candidate recall.
   out.candidates.pop_back();
   EXPECT_EQ(score_scene_v2(s, out).covered, 2);
+}
+
+TEST(BenchV2, TheReportShowsTheTextConditionWhenItRan) {
+  BenchV2Result r;
+  r.eval.scenes = 2;
+  LocBenchSettings set;
+  set.reader = "r/model.pt";
+  const std::string text_row = "| text: half the items letter strings of the whole alphabet | 3 |";
+  EXPECT_EQ(bench_v2_markdown(r, set).find(text_row), std::string::npos);
+  r.text.scenes = 3;
+  r.text.distractors = 5;
+  r.text.distractor_hits = 2;
+  const std::string md = bench_v2_markdown(r, set);
+  const size_t row = md.find(text_row);
+  ASSERT_NE(row, std::string::npos);
+  EXPECT_NE(md.find("| 2 of 5 |", row), std::string::npos);  // detections on letter strings
+  EXPECT_EQ(bench_v2_json(r, set).at("text").at("distractor_hits"), 2);
+  EXPECT_EQ(BenchV2Config{}.text_count, 100);
 }
 
 TEST_F(SceneV2Test, RegionDetectionCoversMostDigitsWithCandidates) {
