@@ -115,7 +115,10 @@ std::vector<Proposal> all_proposals(const cv::Mat& gray, const MapFunction& map_
 
 // kRegions detection: all_proposals, each crop read with its surroundings (context_normalize)
 // by cfg.reader (once cfg.first_reader, when given, has dropped those it is sure are not
-// digits), kept above min_score unless "not a digit", merged by non_max_suppression.
+// digits; cfg.verifier, when given, reading again those it does not reject), kept above
+// min_score unless "not a digit", merged by non_max_suppression; a lone digit needs
+// min_score_alone, and with cfg.letter_reader a number with letters beside it is dropped
+// (among_letters over the boxes near it that the letter reader takes for letters).
 std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const MapFunction& map_of,
                                       const DetectConfig& cfg, const std::vector<double>& scales,
                                       std::vector<cv::Rect>* candidates = nullptr);
