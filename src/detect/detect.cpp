@@ -339,8 +339,14 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
     crops.push_back(all_crops[i]);
   }
   if (candidates) candidates->insert(candidates->end(), boxes.begin(), boxes.end());
-  const std::vector<cv::Rect> all_boxes = boxes;  // every box read: letters, perhaps
-  const std::vector<cv::Mat> all_read = crops;
+  // The letter rule looks at every box read, those the first reader drops too.
+  const bool letter_rule = !cfg.letter_reader.is_empty() && cfg.word_gap > 0;
+  std::vector<cv::Rect> all_boxes;
+  std::vector<cv::Mat> all_read;
+  if (letter_rule) {
+    all_boxes = boxes;
+    all_read = crops;
+  }
   if (!cfg.first_reader.is_empty() && !crops.empty()) {
     // The cheap first reader drops what it is sure is not a digit.
     LeNet first = cfg.first_reader;
@@ -383,7 +389,7 @@ std::vector<Detection> detect_regions(LeNet& net, const cv::Mat& gray, const Map
     dets.push_back({boxes[i], static_cast<int>(lp[i]), bp[i]});
   }
   dets = non_max_suppression(dets, 0.3);
-  const bool words = !cfg.letter_reader.is_empty() && cfg.word_gap > 0 && !dets.empty();
+  const bool words = letter_rule && !dets.empty();
   if (cfg.min_score_alone <= cfg.min_score && !words) return dets;
   // A digit with a neighbour on its line (part of a number) keeps min_score; one standing
   // alone needs min_score_alone: texture and stray strokes give lone digit-like shapes. A

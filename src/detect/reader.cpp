@@ -61,19 +61,50 @@ std::pair<double, int64_t> best_truth(const cv::Rect& box, const std::vector<Dig
   return {best, label};
 }
 
-// 28x28 uint8 crops and their labels as a dataset of `classes` classes.
-Dataset crops_dataset(const std::string& name, int64_t classes, const std::vector<cv::Mat>& crops,
-                      const std::vector<int64_t>& labels) {
-  Dataset d;
-  d.name = name;
-  d.num_classes = classes;
-  const int64_t n = static_cast<int64_t>(crops.size());
-  d.images = at::empty({n, 1, 28, 28}, at::kByte);
-  for (int64_t i = 0; i < n; ++i) {
-    d.images[i][0].copy_(at::from_blob(crops[i].data, {28, 28}, at::kByte));
+// Mined 28x28 crops and their labels, gathered into a dataset.
+struct MinedCrops {
+  std::vector<cv::Mat> crops;  // CV_8U
+  std::vector<int64_t> labels;
+
+  size_t size() const { return crops.size(); }
+  // A crop in [0, 1] (CV_32F), stored as 8 bits.
+  void add(const cv::Mat& crop01, int64_t label) {
+    cv::Mat u8;
+    crop01.convertTo(u8, CV_8U, 255.0);
+    crops.push_back(u8);
+    labels.push_back(label);
   }
-  d.labels = at::tensor(labels);
-  return d;
+  // The crops as a dataset of `classes` classes.
+  Dataset dataset(const std::string& name, int64_t classes) const {
+    Dataset d;
+    d.name = name;
+    d.num_classes = classes;
+    const int64_t n = static_cast<int64_t>(crops.size());
+    d.images = at::empty({n, 1, 28, 28}, at::kByte);
+    for (int64_t i = 0; i < n; ++i) {
+      d.images[i][0].copy_(at::from_blob(crops[i].data, {28, 28}, at::kByte));
+    }
+    d.labels = at::tensor(labels);
+    return d;
+  }
+};
+
+// Scene `index` of `gen`'s split with every proposal (all_proposals) and its crop
+// (context_crops; empty where the box holds no contrast).
+struct ProposedScene {
+  SceneV2 scene;
+  cv::Mat gray;
+  std::vector<Proposal> props;
+  std::vector<cv::Mat> crops;
+};
+ProposedScene propose_scene(const SceneGeneratorV2& gen, int64_t index, const MapFunction& map_of,
+                            const DetectConfig& det, const std::vector<double>& scales) {
+  ProposedScene p;
+  p.scene = gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(index));
+  p.gray = to_gray(p.scene.image);
+  p.props = all_proposals(p.gray, map_of, det, scales);
+  p.crops = context_crops(p.gray, p.props);
+  return p;
 }
 
 }  // namespace
@@ -85,8 +116,7 @@ Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
   c.threshold.kind = ThresholdKind::kMeanStd;
   c.threshold.k = cfg.k;
   const int64_t background = digits.num_classes;
-  std::vector<cv::Mat> crops;
-  std::vector<int64_t> labels;
+  MinedCrops mined;
   Progress progress(log, cfg.scenes, "mining scenes");
   for (int64_t i = 0; i < cfg.scenes; ++i) {
     const Scene s = make_scene(digits, backgrounds, cfg.first_seed + i, benchmark_scene_config());
@@ -100,41 +130,31 @@ Dataset mine_candidates(const MapFunction& map_of, const Dataset& digits,
         for (const DigitTruth& t : s.digits) {
           if (iou(box, t.box) >= 0.5) label = t.label;
         }
-        cv::Mat u8;
-        cand.digit.convertTo(u8, CV_8U, 255.0);
-        crops.push_back(u8);
-        labels.push_back(label);
+        mined.add(cand.digit, label);
       }
     }
-    progress.update(i + 1, std::to_string(crops.size()) + " candidates");
+    progress.update(i + 1, std::to_string(mined.size()) + " candidates");
   }
   progress.finish();
-  return crops_dataset("mined/train", background + 1, crops, labels);
+  return mined.dataset("mined/train", background + 1);
 }
 
 Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGeneratorV2& gen,
                           const DetectConfig& det, const std::vector<double>& scales,
                           int64_t first, int64_t count, int64_t classes, const ReaderConfig& cfg,
                           std::ostream* log) {
-  std::vector<cv::Mat> crops;
-  std::vector<int64_t> labels;
+  MinedCrops mined;
   Progress progress(log, count, "mining v2 training scenes");
   for (int64_t i = 0; i < count; ++i) {
-    const SceneV2 s = gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(first + i));
-    const cv::Mat gray = to_gray(s.image);
+    const ProposedScene ps = propose_scene(gen, first + i, map_of, det, scales);
+    const SceneV2& s = ps.scene;
     std::vector<cv::Mat> near, far;
-    const std::vector<Proposal> props = all_proposals(gray, map_of, det, scales);
-    const std::vector<cv::Mat> prop_crops = context_crops(gray, props);
-    for (size_t k = 0; k < props.size(); ++k) {
-      const Proposal& p = props[k];
-      const cv::Mat& c = prop_crops[k];
+    for (size_t k = 0; k < ps.props.size(); ++k) {
+      const cv::Mat& c = ps.crops[k];
       if (c.empty()) continue;
-      const auto [best, label] = best_truth(p.box, s.digits, classes);
+      const auto [best, label] = best_truth(ps.props[k].box, s.digits, classes);
       if (label != classes) {
-        cv::Mat u8;
-        c.convertTo(u8, CV_8U, 255.0);
-        crops.push_back(u8);
-        labels.push_back(label);
+        mined.add(c, label);
       } else {
         (best >= 0.2 ? near : far).push_back(c);
       }
@@ -166,16 +186,11 @@ Dataset mine_region_crops(const MapFunction& map_of, LeNet judge, const SceneGen
       std::shuffle(order.begin() + hard, order.end(), rng);  // the hardest first, then random
       for (size_t k = 0; k < order.size() && keep.size() < quota; ++k) keep.push_back(far[order[k]]);
     }
-    for (const cv::Mat& c : keep) {
-      cv::Mat u8;
-      c.convertTo(u8, CV_8U, 255.0);
-      crops.push_back(u8);
-      labels.push_back(classes);
-    }
-    progress.update(i + 1, std::to_string(crops.size()) + " crops");
+    for (const cv::Mat& c : keep) mined.add(c, classes);
+    progress.update(i + 1, std::to_string(mined.size()) + " crops");
   }
   progress.finish();
-  return crops_dataset("mined-v2/train", classes + 1, crops, labels);
+  return mined.dataset("mined-v2/train", classes + 1);
 }
 
 std::vector<size_t> verifier_worthy(LeNet first, double first_reject, LeNet reader, double gate,
@@ -201,21 +216,14 @@ Dataset mine_verifier_crops(const MapFunction& map_of, LeNet first, double first
                             const DetectConfig& det, const std::vector<double>& scales,
                             int64_t first_scene, int64_t count, int64_t classes, int jitter,
                             std::ostream* log) {
-  std::vector<cv::Mat> crops;
-  std::vector<int64_t> labels;
+  MinedCrops mined;
   Progress progress(log, count, "mining v2 training scenes for the verifier");
   for (int64_t i = 0; i < count; ++i) {
-    const SceneV2 s =
-        gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(first_scene + i));
-    const cv::Mat gray = to_gray(s.image);
-    const std::vector<Proposal> props = all_proposals(gray, map_of, det, scales);
-    const std::vector<cv::Mat> prop_crops = context_crops(gray, props);
-    for (size_t k : verifier_worthy(first, first_reject, reader, gate, prop_crops)) {
-      const int64_t label = best_truth(props[k].box, s.digits, classes).second;
-      cv::Mat u8;
-      prop_crops[k].convertTo(u8, CV_8U, 255.0);
-      crops.push_back(u8);
-      labels.push_back(label);
+    const ProposedScene ps = propose_scene(gen, first_scene + i, map_of, det, scales);
+    const SceneV2& s = ps.scene;
+    const cv::Mat& gray = ps.gray;
+    for (size_t k : verifier_worthy(first, first_reject, reader, gate, ps.crops)) {
+      mined.add(ps.crops[k], best_truth(ps.props[k].box, s.digits, classes).second);
     }
     // Each digit's own box moved and scaled a little: the verifier learns that a box off by
     // a few pixels still holds the digit (seeded by the scene).
@@ -236,17 +244,14 @@ Dataset mine_verifier_crops(const MapFunction& map_of, LeNet first, double first
         if (iou(nb, b) < 0.6) continue;
         cv::Mat c;
         if (!context_normalize(gray, nb, t.dark_on_light, c)) continue;
-        cv::Mat u8;
-        c.convertTo(u8, CV_8U, 255.0);
-        crops.push_back(u8);
-        labels.push_back(t.truth.label);
+        mined.add(c, t.truth.label);
         ++j;
       }
     }
-    progress.update(i + 1, std::to_string(crops.size()) + " crops");
+    progress.update(i + 1, std::to_string(mined.size()) + " crops");
   }
   progress.finish();
-  return crops_dataset("verifier-v2/train", classes + 1, crops, labels);
+  return mined.dataset("verifier-v2/train", classes + 1);
 }
 
 std::string verifier_dir(const std::string& reader_dir) {
@@ -295,31 +300,23 @@ LoadedModel load_letter_reader(const std::string& path) {
 Dataset mine_letter_crops(const MapFunction& map_of, const SceneGeneratorV2& gen,
                           const DetectConfig& det, const std::vector<double>& scales,
                           int64_t first, int64_t count, int64_t others, std::ostream* log) {
-  std::vector<cv::Mat> crops;
-  std::vector<int64_t> labels;
+  MinedCrops mined;
   Progress progress(log, count, "mining v2 training scenes for the letter reader");
   for (int64_t i = 0; i < count; ++i) {
-    const SceneV2 s = gen.make(v2_first_seed(gen.split()) + static_cast<uint64_t>(first + i));
-    const cv::Mat gray = to_gray(s.image);
-    const std::vector<Proposal> props = all_proposals(gray, map_of, det, scales);
-    const std::vector<cv::Mat> prop_crops = context_crops(gray, props);
+    const ProposedScene ps = propose_scene(gen, first + i, map_of, det, scales);
+    const SceneV2& s = ps.scene;
     std::vector<size_t> neither;
-    const auto add = [&](size_t k, int64_t label) {
-      cv::Mat u8;
-      prop_crops[k].convertTo(u8, CV_8U, 255.0);
-      crops.push_back(u8);
-      labels.push_back(label);
-    };
-    for (size_t k = 0; k < props.size(); ++k) {
-      if (prop_crops[k].empty()) continue;
-      if (best_truth(props[k].box, s.digits, -1).second >= 0) {
-        add(k, kLetterDigit);
+    for (size_t k = 0; k < ps.props.size(); ++k) {
+      if (ps.crops[k].empty()) continue;
+      const cv::Rect& box = ps.props[k].box;
+      if (best_truth(box, s.digits, -1).second >= 0) {
+        mined.add(ps.crops[k], kLetterDigit);
         continue;
       }
       double letter = 0;
-      for (const cv::Rect& l : s.letters) letter = std::max(letter, iou(props[k].box, l));
+      for (const cv::Rect& l : s.letters) letter = std::max(letter, iou(box, l));
       if (letter >= 0.5) {
-        add(k, kLetterClass);
+        mined.add(ps.crops[k], kLetterClass);
       } else {
         neither.push_back(k);
       }
@@ -327,11 +324,11 @@ Dataset mine_letter_crops(const MapFunction& map_of, const SceneGeneratorV2& gen
     std::mt19937_64 rng(s.seed ^ 0x1e77e5);
     std::shuffle(neither.begin(), neither.end(), rng);
     neither.resize(std::min(neither.size(), static_cast<size_t>(others)));
-    for (size_t k : neither) add(k, kLetterNeither);
-    progress.update(i + 1, std::to_string(crops.size()) + " crops");
+    for (size_t k : neither) mined.add(ps.crops[k], kLetterNeither);
+    progress.update(i + 1, std::to_string(mined.size()) + " crops");
   }
   progress.finish();
-  return crops_dataset("letters-v2/train", kLetterClasses, crops, labels);
+  return mined.dataset("letters-v2/train", kLetterClasses);
 }
 
 std::string letter_reader_dir(const std::string& reader_dir) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "adgap/detect/detector.h"
 #include "adgap/detect/reader.h"
@@ -97,6 +98,13 @@ int cmd_demo(int argc, char** argv) {
   // The reader: digits plus "not a digit", from crops the detector proposes on training scenes.
   const std::string model_file = model_path(out);
   const std::string reader_dir = out + "/reader";
+  // Both readers learn from the detector's proposals without a reader (made when first needed).
+  std::optional<Detector> miner;
+  const auto mining = [&]() -> const Detector& {
+    if (!miner) miner = make_detector(model_file, reader_mining_options());
+    return *miner;
+  };
+  const MapFunction mined_map = [&](const cv::Mat& g) { return mining().map(g); };
   // A new model, a new reader; a reader of the first kind (map hotspots only) is replaced.
   if (fresh || !std::filesystem::exists(model_path(reader_dir)) ||
       load_model(model_path(reader_dir)).meta.dataset != kRegionReaderData) {
@@ -106,9 +114,8 @@ int cmd_demo(int argc, char** argv) {
               << " benchmark v2 training scenes)" << std::endl;
     rc.train.out_dir = reader_dir;
     rc.train.progress = false;
-    const Detector miner = make_detector(model_file, reader_mining_options());
-    train_reader([&](const cv::Mat& g) { return miner.map(g); }, miner.model.net, data.train,
-                 miner.cfg, rc, &std::cerr, write_training_report);
+    train_reader(mined_map, mining().model.net, data.train, mining().cfg, rc, &std::cerr,
+                 write_training_report);
   }
   // The letter reader: tells the letters beside a number from digits (a quick one too).
   if (fresh || !std::filesystem::exists(model_path(letter_reader_dir(reader_dir)))) {
@@ -119,9 +126,8 @@ int cmd_demo(int argc, char** argv) {
               << " benchmark v2 training scenes with words)" << std::endl;
     rc.train.out_dir = reader_dir;
     rc.train.progress = false;
-    const Detector miner = make_detector(model_file, reader_mining_options());
-    train_letter_reader([&](const cv::Mat& g) { return miner.map(g); }, data.train, miner.cfg,
-                        rc, &std::cerr, write_training_report);
+    train_letter_reader(mined_map, data.train, mining().cfg, rc, &std::cerr,
+                        write_training_report);
   }
 
   std::cout << "== 4/5 heatmaps and detections" << std::endl;
