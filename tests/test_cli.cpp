@@ -234,6 +234,23 @@ TEST(Cli, WeightsWritesImportanceJson) {
   EXPECT_EQ(j["split"], "mnist/train");
   EXPECT_EQ(j["loss_rise"].size(), 16u);
   EXPECT_EQ(j["class_loss_rise"].size(), 10u);
+  // CAM's classifier only when asked; without it `--method cam` says how to make it.
+  EXPECT_TRUE(j["cam_weights"].empty());
+  EXPECT_EQ(r.out.find("CAM classifier"), std::string::npos) << r.out;
+  cv::imwrite(dir.file("img.png"), cv::Mat(40, 50, CV_8U, cv::Scalar(30)));
+  const std::string maps = " --model " + test::ensure_trained() + "/model.pt --weights " +
+                           dir.file("w.json") + " --out " + dir.file("maps") + " ";
+  const CliRun no_cam = run_cli("heatmap --method cam" + maps + dir.file("img.png"));
+  EXPECT_NE(no_cam.code, 0);
+  EXPECT_NE(no_cam.out.find("adgap weights --cam"), std::string::npos) << no_cam.out;
+  const CliRun with = run_cli("weights --cam --model " + test::ensure_trained() +
+                              "/model.pt --limit 300 --data " + test::mnist_dir() + " --out " +
+                              dir.file("w.json"));
+  ASSERT_EQ(with.code, 0) << with.out;
+  EXPECT_NE(with.out.find("CAM classifier"), std::string::npos) << with.out;
+  std::ifstream again(dir.file("w.json"));
+  EXPECT_EQ(nlohmann::json::parse(again)["cam_weights"].size(), 10u);
+  EXPECT_EQ(run_cli("heatmap --method cam" + maps + dir.file("img.png")).code, 0);
 }
 
 std::string slurp(const std::string& path) {

@@ -4,9 +4,59 @@
 #include <gtest/gtest.h>
 
 #include "adgap/model/lenet.h"
+#include "adgap/model/trunk_kernel.h"
 
 namespace adgap {
 namespace {
+
+TEST(TrunkKernel, EqualsLibTorchsPooledTrunk) {
+  // adgap's kernel against LibTorch's layers on random weights and inputs (some negative):
+  // Table 1, the readers' wider trunks, and sizes other than 28x28; within 1e-4 of the
+  // largest magnitude.
+  for (const LeNetWidths& w : {LeNetWidths{}, LeNetWidths{16, 32, 128, 84},
+                               LeNetWidths{32, 64, 256, 128}, LeNetWidths{5, 20, 30, 20}}) {
+    at::manual_seed(21);
+    LeNetOptions o;
+    o.widths = w;
+    LeNet net(o);
+    net->eval();
+    at::NoGradGuard g;
+    const TrunkKernelWeights k = TrunkKernelWeights::from(net);
+    for (const auto& hw : {std::pair<int64_t, int64_t>{28, 28}, {12, 20}, {4, 4}}) {
+      const at::Tensor x = at::rand({37, 1, hw.first, hw.second}) - 0.2;
+      const at::Tensor ref = net->trunk(x, TrunkMode::kPooled);
+      const at::Tensor got = pooled_trunk(k, x);
+      ASSERT_EQ(got.sizes(), ref.sizes());
+      const double scale = std::max(1.0, ref.abs().max().item<double>());
+      EXPECT_LE((got - ref).abs().max().item<double>(), 1e-4 * scale)
+          << "widths " << w.conv1 << "-" << w.conv2 << " size " << hw.first << "x" << hw.second;
+      EXPECT_LE((inference_trunk(net, x) - ref).abs().max().item<double>(), 1e-4 * scale);
+    }
+  }
+}
+
+TEST(TrunkKernel, LibTorchRunsWhereTheKernelDoesNot) {
+  at::manual_seed(3);
+  LeNet net;
+  const at::Tensor x = at::rand({2, 1, 28, 28});
+  {
+    // With gradients wanted the trunk is LibTorch's, so backward works.
+    const at::Tensor f = inference_trunk(net, x);
+    EXPECT_TRUE(f.requires_grad());
+    f.sum().backward();
+    EXPECT_TRUE(net->conv1->weight.grad().defined());
+  }
+  at::NoGradGuard g;
+  // A size that is not a multiple of 4: LibTorch's pooling decides, as before.
+  const at::Tensor odd = at::rand({1, 1, 30, 30});
+  EXPECT_TRUE(inference_trunk(net, odd).equal(net->trunk(odd, TrunkMode::kPooled)));
+  EXPECT_THROW(pooled_trunk(TrunkKernelWeights::from(net), odd), c10::Error);
+  LeNetOptions too_wide;
+  too_wide.widths = LeNetWidths{48, 16, 120, 84};
+  LeNet wide(too_wide);
+  EXPECT_FALSE(trunk_kernel_supports(wide));
+  EXPECT_THROW(TrunkKernelWeights::from(wide), std::invalid_argument);
+}
 
 TEST(LeNet, ParameterCountMatchesTable1) {
   LeNet net;

@@ -63,6 +63,8 @@ struct Options {
   int cls = -1;                      // one class's filter weights; -1: global
   bool by_error = false;             // weights from the 0/1-error rise, not the loss rise
   int tile = 512;                    // px: maps are computed in tiles this big; 0: untiled
+  bool libtorch_kernels = false;     // paper-mode maps on LibTorch's convolutions (the
+                                     //   reference) instead of adgap's own kernel
   // Hotspots: threshold mean + k std (the paper's k is 2; 3 was chosen on the tune split).
   std::string threshold = "mean-std";  // mean-std | fixed | otsu
   double k = 3.0;

@@ -33,6 +33,15 @@ std::vector<uint8_t> read_raw(const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) throw IdxError(path + ": cannot open (" + std::strerror(errno) + ")");
   std::vector<uint8_t> out;
+  // The file's size up front, when it can be told, saves regrowing the buffer (a hint only:
+  // what is read decides).
+  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
+    const long size = std::ftell(f.get());
+    if (size > 0 && static_cast<uint64_t>(size) <= kMaxPayloadBytes) {
+      out.reserve(static_cast<size_t>(size));
+    }
+    std::rewind(f.get());
+  }
   uint8_t buf[1 << 16];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.insert(out.end(), buf, buf + n);

@@ -113,6 +113,7 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   c.proposals = o.proposals == "regions" ? ProposalKind::kRegions : ProposalKind::kMap;
   check_range("tile", o.tile, 0, 1 << 20);
   c.heatmap.tile = o.tile;
+  c.heatmap.reference = o.libtorch_kernels;
   check_range("k", o.k, -10, 10);
   c.threshold.k = o.k;
   check_range("threshold level", o.level, 0, 1);

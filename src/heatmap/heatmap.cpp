@@ -1,5 +1,7 @@
 #include "adgap/heatmap/heatmap.h"
 
+#include "adgap/heatmap/paper_kernel.h"
+
 #include <ATen/ATen.h>
 #include <opencv2/imgproc.hpp>
 
@@ -84,9 +86,11 @@ namespace {
 // pooled tiles keep the pooling grid).
 int64_t halo(MapMode m) { return m == MapMode::kPaper ? 4 : m == MapMode::kPooled ? 16 : 12; }
 
-// Weighted map of one crop (h, w) as CV_32F aligned with the crop's pixels.
+// Weighted map of one crop (h, w) as CV_32F aligned with the crop's pixels; paper mode by
+// adgap's own kernel when `own` is given.
 cv::Mat crop_map(LeNet& net, const cv::Mat& crop_u8, bool invert, const at::Tensor& w,
-                 const HeatmapConfig& cfg) {
+                 const HeatmapConfig& cfg, const PaperKernelWeights* own) {
+  if (own) return paper_map(*own, crop_u8, invert, cfg.input_scale, cfg.input_offset);
   const int h = crop_u8.rows, wd = crop_u8.cols;
   at::Tensor x = network_input(crop_u8, invert, cfg.input_scale, cfg.input_offset);
   if (cfg.mode == MapMode::kPooled) {
@@ -139,6 +143,12 @@ cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& w
   at::Tensor w = at::tensor(weights).view({net->trunk_channels(), 1, 1});
   at::NoGradGuard no_grad;
   const EvalModeGuard eval_mode(net);
+  PaperKernelWeights own_weights;
+  const PaperKernelWeights* own = nullptr;
+  if (cfg.mode == MapMode::kPaper && !cfg.reference && paper_kernel_supports(net)) {
+    own_weights = PaperKernelWeights::from(net, weights);
+    own = &own_weights;
+  }
 
   cv::Mat out(gray.size(), CV_32F);
   const int tile = cfg.tile > 0 ? static_cast<int>(cfg.tile / 4 * 4 + (cfg.tile < 4 ? 4 : 0))
@@ -161,9 +171,10 @@ cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& w
       }
       cv::Mat m;
       if (pol == Polarity::kBoth) {
-        m = cv::max(crop_map(net, patch, false, w, cfg), crop_map(net, patch, true, w, cfg));
+        m = cv::max(crop_map(net, patch, false, w, cfg, own),
+                    crop_map(net, patch, true, w, cfg, own));
       } else {
-        m = crop_map(net, patch, pol == Polarity::kDarkOnLight, w, cfg);
+        m = crop_map(net, patch, pol == Polarity::kDarkOnLight, w, cfg, own);
       }
       m(cv::Rect(inner.x - crop.x, inner.y - crop.y, inner.width, inner.height)).copyTo(out(inner));
     }

@@ -7,16 +7,31 @@
 #include <stdexcept>
 
 #include "adgap/io/atomic_file.h"
+#include "adgap/model/trunk_kernel.h"
 
 namespace adgap {
+
+at::Tensor blocked_head(LeNet& net, const at::Tensor& maps) {
+  const int64_t b = maps.size(0), ch = maps.size(1), cells = maps.size(2) * maps.size(3);
+  TORCH_CHECK(ch == net->trunk_channels(), "blocked_head: expected ", net->trunk_channels(),
+              " channels, got ", maps.sizes());
+  const at::Tensor x = maps.flatten(1);  // (B, 16 * 49): channel i is columns [49 i, 49 i + 49)
+  const at::Tensor& w1 = net->fc1->weight;  // (120, 784)
+  const int64_t f1 = w1.size(0);
+  // Channel i's share of fc1: (16, B, 49) x (16, 49, 120) -> (16, B, 120).
+  const at::Tensor share = at::bmm(x.view({b, ch, cells}).transpose(0, 1),
+                                   w1.view({f1, ch, cells}).permute({1, 2, 0}));
+  const at::Tensor z = at::linear(x, w1, net->fc1->bias);             // (B, 120)
+  const at::Tensor all = at::cat({z.unsqueeze(0), z.unsqueeze(0) - share});  // (V, B, 120)
+  at::Tensor h = at::relu(all).view({(ch + 1) * b, f1});
+  h = at::relu(net->fc2->forward(h));
+  return at::log_softmax(net->fc3->forward(h), /*dim=*/1).view({ch + 1, b, -1});
+}
 
 FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t batch_size) {
   TORCH_CHECK(batch_size > 0, "compute_importance: batch_size must be positive");
   const int64_t ch = net->trunk_channels(), nc = net->options().num_classes;
   const int64_t variants = ch + 1;  // 0: nothing blocked, 1 + i: channel i blocked
-  // Masks (V, 16, 1, 1): row 0 all ones, row 1 + i zero at channel i.
-  at::Tensor masks = at::ones({variants, ch, 1, 1});
-  for (int64_t i = 0; i < ch; ++i) masks[1 + i][i] = 0;
 
   // Per-class sums: loss (C, V) and wrong (C, V).
   at::Tensor loss_sum = at::zeros({nc, variants}, at::kDouble);
@@ -30,10 +45,8 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
     const int64_t b = std::min(batch_size, data.size() - start);
     const at::Tensor x = to_input(data.images.narrow(0, start, b));
     const at::Tensor y = data.labels.narrow(0, start, b);                // (B)
-    const at::Tensor maps = net->trunk(x);                               // (B, 16, 7, 7)
-    const at::Tensor blocked = (maps.unsqueeze(0) * masks.unsqueeze(1))  // (V, B, 16, 7, 7)
-                                   .flatten(0, 1);                       // (V*B, 16, 7, 7)
-    const at::Tensor logp = net->head(blocked).view({variants, b, nc});  // (V, B, C)
+    const at::Tensor maps = inference_trunk(net, x);                     // (B, 16, 7, 7)
+    const at::Tensor logp = blocked_head(net, maps);                     // (V, B, C)
     const at::Tensor yv = y.unsqueeze(0).expand({variants, b});          // (V, B)
     const at::Tensor nll = -logp.gather(2, yv.unsqueeze(2)).squeeze(2);  // (V, B)
     const at::Tensor wrong = logp.argmax(2).ne(yv).to(at::kDouble);      // (V, B)

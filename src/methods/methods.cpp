@@ -109,7 +109,8 @@ cv::Mat network_cam(Method m, LeNet& net, const FilterImportance& imp, const cv:
       at::NoGradGuard no_grad;
       if (m == Method::kCam) {
         if (imp.cam_weights.empty())
-          throw std::runtime_error("cam: weights hold no CAM classifier");
+          throw std::runtime_error(
+              "cam: the weights file holds no CAM classifier (made by `adgap weights --cam`)");
         std::vector<float> flat;
         for (const auto& row : imp.cam_weights) flat.insert(flat.end(), row.begin(), row.end());
         a = at::tensor(flat).view({static_cast<int64_t>(imp.cam_weights.size()), -1});

@@ -1,4 +1,5 @@
 // adgap bench-loc: every localisation method on the generated benchmark (src/eval/loc_bench.h).
+#include <algorithm>
 #include <iostream>
 
 #include "adgap/data/dataset.h"
@@ -64,6 +65,11 @@ int cmd_bench_loc(int argc, char** argv) {
     throw UsageError("--bench v2 compares maps within the region-proposal chain, which needs a "
                      "reader trained on region proposals (adgap train-reader) and --proposals "
                      "auto or regions");
+  }
+  if (det.importance.cam_weights.empty() &&
+      std::find(cfg.methods.begin(), cfg.methods.end(), Method::kCam) != cfg.methods.end()) {
+    throw UsageError("--methods: cam needs a CAM classifier in the weights file; make it with "
+                     "`adgap weights --cam`, or leave cam out");
   }
   const Dataset digits = load_split(data_dir, "test", det.model.meta.num_classes);
   const std::vector<RealPhoto> real = real_file.empty()

@@ -36,6 +36,9 @@ void MapOptions::add_to(Args& args, bool detection) {
             "reader with a 'not a digit' class (default: reader/model.pt beside the model if "
             "present; none: the model itself)");
   args.integer("tile", &tile_, 0, 1 << 20, "tile edge in pixels (0: untiled)");
+  args.flag("libtorch-kernels", &lib.libtorch_kernels,
+            "paper-mode maps on LibTorch's convolutions (the reference) instead of adgap's own "
+            "kernel");
   args.text("out", &out, "DIR", "output directory");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
   if (!detection) return;

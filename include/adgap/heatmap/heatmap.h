@@ -58,6 +58,8 @@ struct HeatmapConfig {
   int64_t tile = 512;                   // output tile edge in pixels; 0: one tile
   double input_scale = 1.0 / 255.0;     // from the model's metadata
   double input_offset = 0.0;
+  bool reference = false;  // paper mode on LibTorch's convolutions instead of adgap's own
+                           //   kernel (paper_kernel.h); the two agree to float rounding
 };
 
 // Raw (unnormalised) H of an 8-bit grayscale image, CV_32F of exactly the input's size.

@@ -1,0 +1,219 @@
+#include "adgap/model/trunk_kernel.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#pragma GCC diagnostic ignored "-Wpsabi"  // vector helpers are inlined: no ABI crosses
+
+namespace adgap {
+
+namespace {
+
+constexpr int kK = 5;       // kernel side
+constexpr int kLanes = 16;  // floats per vector
+constexpr int64_t kMaxC1 = 32, kMaxC2 = 64;
+
+typedef float vf __attribute__((vector_size(kLanes * sizeof(float))));
+
+inline vf load(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+inline vf relu(vf v) { return vmax(v, vf{}); }
+
+int64_t round_up(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+struct Shape {
+  int h = 0, w = 0;  // input size (multiples of 4)
+  int pw = 0;        // padded input row length, w + 4
+  int aw = 0;        // padded pooled row length, w / 2 + 4
+};
+
+// conv2 + ReLU + 2x2 max-pool of one image's padded pooled conv1 maps `a` ([y][x][c1p]) into
+// `out` (c2 planes of (h/4) x (w/4)), K vectors of filters at a time.
+template <int K>
+__attribute__((always_inline)) inline void conv2_pool(const TrunkKernelWeights& wt,
+                                                      const Shape& s, const float* a,
+                                                      float* out) {
+  const int oh = s.h / 4, ow = s.w / 4;
+  const int64_t c1p = wt.c1p, c2p = wt.c2p;
+  for (int qy = 0; qy < oh; ++qy) {
+    for (int qx = 0; qx < ow; ++qx) {
+      vf acc[4][K];
+      for (int p = 0; p < 4; ++p) {
+        for (int k = 0; k < K; ++k) acc[p][k] = load(wt.b2.data() + k * kLanes);
+      }
+      // The 2x2 block's top-left input, in the padded maps.
+      const float* base = a + (static_cast<int64_t>(2 * qy) * s.aw + 2 * qx) * c1p;
+      for (int64_t c = 0; c < wt.c1; ++c) {
+        for (int ky = 0; ky < kK; ++ky) {
+          for (int kx = 0; kx < kK; ++kx) {
+            const float* wp = wt.w2.data() + ((c * kK + ky) * kK + kx) * c2p;
+            vf wv[K];
+            for (int k = 0; k < K; ++k) wv[k] = load(wp + k * kLanes);
+            const float* ip = base + (static_cast<int64_t>(ky) * s.aw + kx) * c1p + c;
+            const float v00 = ip[0], v01 = ip[c1p], v10 = ip[s.aw * c1p],
+                        v11 = ip[(s.aw + 1) * c1p];
+            for (int k = 0; k < K; ++k) {
+              acc[0][k] += wv[k] * v00;
+              acc[1][k] += wv[k] * v01;
+              acc[2][k] += wv[k] * v10;
+              acc[3][k] += wv[k] * v11;
+            }
+          }
+        }
+      }
+      for (int k = 0; k < K; ++k) {
+        const vf m = relu(vmax(vmax(acc[0][k], acc[1][k]), vmax(acc[2][k], acc[3][k])));
+        float lanes[kLanes];
+        store(lanes, m);
+        for (int l = 0; l < kLanes && k * kLanes + l < wt.c2; ++l) {
+          out[(static_cast<int64_t>(k * kLanes + l) * oh + qy) * ow + qx] = lanes[l];
+        }
+      }
+    }
+  }
+}
+
+// The pooled trunk of images [n0, n1) of x (n, h, w) into out (n, c2, h/4, w/4).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void trunk_images(
+    const TrunkKernelWeights& wt, const Shape& s, const float* x, float* out, int64_t n0,
+    int64_t n1) {
+  const int64_t c1p = wt.c1p;
+  std::vector<float> padded(static_cast<size_t>((s.h + 4) * s.pw), 0.0f);
+  std::vector<float> a(static_cast<size_t>((s.h / 2 + 4) * s.aw * c1p), 0.0f);
+  const int ph = s.h / 2, pw = s.w / 2;
+  for (int64_t n = n0; n < n1; ++n) {
+    const float* img = x + n * s.h * s.w;
+    for (int y = 0; y < s.h; ++y) {
+      std::memcpy(padded.data() + (y + 2) * s.pw + 2, img + y * s.w, sizeof(float) * s.w);
+    }
+    // conv1 + ReLU + 2x2 max-pool into the padded pooled maps (their 2-px border stays 0).
+    for (int py = 0; py < ph; ++py) {
+      for (int px = 0; px < pw; ++px) {
+        float* dst = a.data() + (static_cast<int64_t>(py + 2) * s.aw + px + 2) * c1p;
+        for (int64_t k = 0; k < c1p / kLanes; ++k) {
+          vf m = vf{} - std::numeric_limits<float>::infinity();
+          for (int dy = 0; dy < 2; ++dy) {
+            for (int dx = 0; dx < 2; ++dx) {
+              vf acc = load(wt.b1.data() + k * kLanes);
+              const float* ip = padded.data() + (2 * py + dy) * s.pw + 2 * px + dx;
+              const float* wp = wt.w1.data() + k * kLanes;
+              for (int ky = 0; ky < kK; ++ky) {
+                for (int kx = 0; kx < kK; ++kx) {
+                  acc += load(wp + (ky * kK + kx) * c1p) * ip[ky * s.pw + kx];
+                }
+              }
+              m = vmax(m, acc);
+            }
+          }
+          store(dst + k * kLanes, relu(m));
+        }
+      }
+    }
+    float* o = out + n * wt.c2 * (s.h / 4) * (s.w / 4);
+    switch (wt.c2p / kLanes) {
+      case 1:
+        conv2_pool<1>(wt, s, a.data(), o);
+        break;
+      case 2:
+        conv2_pool<2>(wt, s, a.data(), o);
+        break;
+      case 3:
+        conv2_pool<3>(wt, s, a.data(), o);
+        break;
+      default:
+        conv2_pool<4>(wt, s, a.data(), o);
+        break;
+    }
+  }
+}
+
+std::vector<float> as_vector(const at::Tensor& t) {
+  const at::Tensor c = t.detach().to(at::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+}  // namespace
+
+bool trunk_kernel_supports(LeNet& net) {
+  // LeNet builds both convolutions 5x5, stride 1, padding 2, with biases (lenet.cpp).
+  const at::Tensor& w1 = net->conv1->weight;
+  const at::Tensor& w2 = net->conv2->weight;
+  return w1.size(1) == 1 && w1.size(2) == kK && w1.size(3) == kK && w2.size(2) == kK &&
+         w2.size(3) == kK && w1.size(0) <= kMaxC1 && w2.size(0) <= kMaxC2 &&
+         net->conv1->bias.defined() && net->conv2->bias.defined();
+}
+
+TrunkKernelWeights TrunkKernelWeights::from(LeNet& net) {
+  if (!trunk_kernel_supports(net)) {
+    throw std::invalid_argument("trunk kernel: needs one input channel, 5x5 convolutions, at "
+                                "most 32 and 64 filters");
+  }
+  TrunkKernelWeights w;
+  w.c1 = net->conv1->weight.size(0);
+  w.c2 = net->conv2->weight.size(0);
+  w.c1p = round_up(w.c1);
+  w.c2p = round_up(w.c2);
+  const std::vector<float> w1 = as_vector(net->conv1->weight);  // (c1, 1, 5, 5)
+  const std::vector<float> w2 = as_vector(net->conv2->weight);  // (c2, c1, 5, 5)
+  const std::vector<float> b1 = as_vector(net->conv1->bias), b2 = as_vector(net->conv2->bias);
+  w.w1.assign(kK * kK * w.c1p, 0.0f);
+  w.b1.assign(w.c1p, 0.0f);
+  w.w2.assign(w.c1 * kK * kK * w.c2p, 0.0f);
+  w.b2.assign(w.c2p, 0.0f);
+  for (int64_t c = 0; c < w.c1; ++c) {
+    w.b1[c] = b1[c];
+    for (int t = 0; t < kK * kK; ++t) w.w1[t * w.c1p + c] = w1[c * kK * kK + t];
+  }
+  for (int64_t o = 0; o < w.c2; ++o) {
+    w.b2[o] = b2[o];
+    for (int64_t c = 0; c < w.c1; ++c) {
+      for (int t = 0; t < kK * kK; ++t) {
+        w.w2[(c * kK * kK + t) * w.c2p + o] = w2[(o * w.c1 + c) * kK * kK + t];
+      }
+    }
+  }
+  return w;
+}
+
+at::Tensor pooled_trunk(const TrunkKernelWeights& wt, const at::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == 1 && x.size(2) % 4 == 0 && x.size(3) % 4 == 0 &&
+                  x.size(2) > 0 && x.size(3) > 0,
+              "pooled_trunk: expected (N, 1, H, W) with H and W multiples of 4, got ", x.sizes());
+  const at::Tensor in = x.to(at::kFloat).contiguous();
+  Shape s;
+  s.h = static_cast<int>(in.size(2));
+  s.w = static_cast<int>(in.size(3));
+  s.pw = s.w + 4;
+  s.aw = s.w / 2 + 4;
+  const int64_t n = in.size(0);
+  at::Tensor out = at::empty({n, wt.c2, s.h / 4, s.w / 4});
+  const float* xp = in.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  at::parallel_for(0, n, 16, [&](int64_t n0, int64_t n1) {
+    trunk_images(wt, s, xp, op, n0, n1);
+  });
+  return out;
+}
+
+at::Tensor inference_trunk(LeNet& net, const at::Tensor& x) {
+  const bool fits = x.dim() == 4 && x.size(1) == 1 && x.size(2) % 4 == 0 &&
+                    x.size(3) % 4 == 0 && x.size(2) > 0 && x.size(3) > 0 &&
+                    x.scalar_type() == at::kFloat;
+  if (c10::GradMode::is_enabled() || !fits || !trunk_kernel_supports(net)) {
+    return net->trunk(x, TrunkMode::kPooled);
+  }
+  return pooled_trunk(TrunkKernelWeights::from(net), x);
+}
+
+}  // namespace adgap
