@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The issue's large-image check: makes a SIZE x SIZE grayscale image (default 20000) with
 # MNIST-like strokes on a textured ground, runs `adgap heatmap` on it and reports wall time
-# and peak memory (GNU time). Usage: bench/huge_image.sh [SIZE] [MODE]
+# and peak memory (GNU time). Usage: bench/huge_image.sh [SIZE] [MODE] [--raw]
+# (--raw also writes the 16-bit map, which needs the whole float map in memory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size=${1:-20000}
 mode=${2:-paper}
+raw=${3:-}
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
 [[ -x build/adgap ]] || bash scripts/build.sh
 [[ -f runs/demo/weights.json ]] || ./build/adgap demo >/dev/null
@@ -25,6 +27,6 @@ with open(path, "wb") as f:
 PY
 echo "input: ${size}x${size} ($(du -h "$tmp/huge.pgm" | cut -f1))"
 /usr/bin/time -v ./build/adgap heatmap "$tmp/huge.pgm" --mode "$mode" --model runs/demo/model.pt \
-  --out "$tmp/out" --raw 2> "$tmp/time.txt"
+  --out "$tmp/out" $raw 2> "$tmp/time.txt"
 grep -E "Elapsed|Maximum resident" "$tmp/time.txt"
 ls -la "$tmp/out"

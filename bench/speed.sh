@@ -70,7 +70,7 @@ for r in $(seq "$runs"); do
     timed "heatmap-$size" adgap-libtorch-kernels ./build/adgap heatmap $m --libtorch-kernels \
       --out "$tmp/maps" "$tmp/$size.jpg"
     timed "heatmap-$size" python3-torch /usr/bin/python3 bench/reference_speed.py heatmap \
-      --threads 2 --out "$tmp/maps" "$tmp/$size.jpg"
+      "$tmp/$size.jpg" --threads 2 --out "$tmp/maps"
   done
   timed detect-6x1mp adgap ./build/adgap detect $m --quiet --no-images --out "$tmp/det" "$tmp"/photos/*.png
   timed detect-6x1mp adgap-libtorch-kernels ./build/adgap detect $m --libtorch-kernels --quiet \

@@ -10,6 +10,7 @@ pkgs=(
   fonts-dejavu-core fonts-liberation2  # fonts of benchmark v2
   fonts-freefont-ttf fonts-urw-base35
   nlohmann-json3-dev zlib1g-dev        # JSON, gzip-compressed IDX
+  libpng-dev                           # PNG outputs written row by row (large images)
   libgtest-dev                         # tests
   dataset-fashion-mnist                # a second IDX dataset (gzip), used by the tests
   opencv-doc                           # photos with digits and text, and backgrounds

@@ -3,11 +3,17 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include <filesystem>
 
 #include "adgap/heatmap/heatmap.h"
 #include "adgap/heatmap/paper_kernel.h"
 #include "adgap/heatmap/threshold.h"
+#include "adgap/report/render.h"
+#include "adgap/report/streamed_heatmap.h"
+#include "fixtures.h"
 #include "trained.h"
 
 namespace adgap {
@@ -104,6 +110,50 @@ TEST(PaperKernel, RawHeatmapUsesItUnlessTheReferenceIsAsked) {
     EXPECT_GT(max_abs_diff(a, b), 0.0) << "the two paths gave bit-identical maps: is the own "
                                           "kernel in use?";
   }
+}
+
+TEST(StreamedHeatmap, BandsGiveTheInMemoryOutputs) {
+  // Band by band (bands of 32 rows, tiles of 48) against the whole map: the overlay within
+  // one grey level, the mask the same but for pixels at the threshold (under 0.1 %).
+  at::manual_seed(12);
+  LeNet net;
+  const std::vector<float> w = random_weights(13);
+  cv::Mat photo(150, 121, CV_8UC3);
+  cv::randu(photo, 0, 256);
+  cv::GaussianBlur(photo, photo, cv::Size(0, 0), 2.0);  // some structure, some extremes
+  cv::Mat gray;
+  cv::cvtColor(photo, gray, cv::COLOR_BGR2GRAY);
+  test::TempDir dir;
+  for (MapMode m : {MapMode::kPaper, MapMode::kPooled}) {
+    for (ThresholdKind kind : {ThresholdKind::kMeanStd, ThresholdKind::kFixed}) {
+      HeatmapConfig cfg;
+      cfg.mode = m;
+      cfg.tile = 48;
+      ThresholdConfig th;
+      th.kind = kind;
+      th.k = 1.0;
+      const cv::Mat h = heatmap(net, gray, w, cfg);
+      const double t = threshold_value(h, th);
+      const StreamedHeatmap r = write_heatmap_streamed(net, photo, gray, w, cfg, th,
+                                                       dir.file("o.png"), dir.file("m.png"), 32);
+      EXPECT_NEAR(r.threshold, t, 1e-5) << to_string(m);
+      const cv::Mat overlay = cv::imread(dir.file("o.png"), cv::IMREAD_UNCHANGED);
+      const cv::Mat mask = cv::imread(dir.file("m.png"), cv::IMREAD_UNCHANGED);
+      ASSERT_EQ(overlay.size(), photo.size());
+      ASSERT_EQ(mask.type(), CV_8U);
+      EXPECT_LE(cv::norm(overlay, overlay_heatmap(photo, h), cv::NORM_INF), 1.0) << to_string(m);
+      cv::Mat differ;
+      cv::compare(mask, threshold_mask(h, t), differ, cv::CMP_NE);
+      EXPECT_LE(cv::countNonZero(differ), static_cast<int>(0.001 * mask.total())) << to_string(m);
+      EXPECT_GT(cv::countNonZero(mask), 0);
+    }
+  }
+  ThresholdConfig otsu;
+  otsu.kind = ThresholdKind::kOtsu;
+  EXPECT_THROW(write_heatmap_streamed(net, photo, gray, w, HeatmapConfig{}, otsu, dir.file("a.png"),
+                                     dir.file("b.png")),
+               std::invalid_argument);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("a.png")));
 }
 
 TEST(Heatmap, TiledEqualsUntiled) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "adgap/io/atomic_file.h"
+#include "adgap/io/png_stream.h"
 #include "adgap/report/csv.h"
 #include "adgap/report/plot.h"
 #include "adgap/util/progress.h"
@@ -43,6 +44,32 @@ TEST(AtomicWrite, FailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
   EXPECT_EQ(count_files(dir.str()), 1u);
   atomic_write_text(dir.file("sub/dir/y.txt"), "new");  // parents are created
   EXPECT_EQ(slurp(dir.file("sub/dir/y.txt")), "new");
+}
+
+TEST(PngRowWriter, BandsDecodeToTheImageAndMisuseIsRefused) {
+  test::TempDir dir;
+  cv::Mat bgr(37, 23, CV_8UC3), gray(37, 23, CV_8U);
+  cv::randu(bgr, 0, 256);
+  cv::randu(gray, 0, 256);
+  for (const cv::Mat& img : {bgr, gray}) {
+    const std::string path = dir.file(img.channels() == 3 ? "c.png" : "g.png");
+    {
+      PngRowWriter w(path, img.cols, img.rows, img.channels());
+      for (int y = 0; y < img.rows; y += 10) w.write(img.rowRange(y, std::min(img.rows, y + 10)));
+      w.finish();
+    }
+    const cv::Mat back = cv::imread(path, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(back.size(), img.size());
+    ASSERT_EQ(back.type(), img.type());
+    EXPECT_EQ(cv::norm(back, img, cv::NORM_INF), 0.0);
+  }
+  PngRowWriter w(dir.file("short.png"), 23, 37, 3);
+  EXPECT_THROW(w.write(gray.rowRange(0, 5)), std::invalid_argument);  // wrong channels
+  w.write(bgr.rowRange(0, 30));
+  EXPECT_THROW(w.write(bgr.rowRange(0, 10)), std::invalid_argument);  // past the last row
+  EXPECT_THROW(w.finish(), std::runtime_error);                       // 30 of 37 rows
+  EXPECT_THROW(PngRowWriter(dir.file("no/such/dir.png"), 5, 5, 1), std::runtime_error);
+  EXPECT_THROW(PngRowWriter(dir.file("x.png"), 5, 5, 2), std::invalid_argument);
 }
 
 TEST(LossCsv, OneRowPerUpdateWithEpochAndBatch) {

@@ -70,7 +70,9 @@ cv::Size declared_size(const std::string& path) {
   return {-1, -1};
 }
 
-cv::Mat load_bgr(const std::string& path) {
+namespace {
+
+cv::Mat load_checked(const std::string& path, int flags) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw ImageError(path + ": no such file");
   if (std::filesystem::file_size(path, ec) == 0) throw ImageError(path + ": empty file");
@@ -89,11 +91,26 @@ cv::Mat load_bgr(const std::string& path) {
   const QuietOpenCv quiet;
   cv::Mat img;
   try {
-    img = cv::imread(path, cv::IMREAD_COLOR);
+    img = cv::imread(path, flags);
   } catch (const cv::Exception&) {
   }
   if (img.empty())
     throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
+  return img;
+}
+
+}  // namespace
+
+cv::Mat load_bgr(const std::string& path) { return load_checked(path, cv::IMREAD_COLOR); }
+
+cv::Mat load_image(const std::string& path) {
+  // Gray stays gray, colour (and alpha) becomes BGR; 16-bit files are reduced to 8 bits.
+  cv::Mat img = load_checked(path, cv::IMREAD_ANYCOLOR);
+  if (img.channels() == 4) {
+    cv::Mat bgr;
+    cv::cvtColor(img, bgr, cv::COLOR_BGRA2BGR);
+    return bgr;
+  }
   return img;
 }
 

@@ -22,6 +22,8 @@ cv::Size declared_size(const std::string& path);
 
 // Decodes `path` as 8-bit BGR. Throws ImageError naming the file and the problem.
 cv::Mat load_bgr(const std::string& path);
+// The same, but a grayscale file stays one channel (a third of the memory); colour is BGR.
+cv::Mat load_image(const std::string& path);
 
 // 8-bit grayscale of a BGR (or already gray) image.
 cv::Mat to_gray(const cv::Mat& img);
