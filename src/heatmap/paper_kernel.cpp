@@ -163,12 +163,16 @@ cv::Mat paper_map(const PaperKernelWeights& wt, const cv::Mat& gray, bool invert
   }
   c1.assign(static_cast<size_t>(wt.c1 * (p.h + 2 * kPad) * p.s1), 0.0f);
   const int64_t grain = std::max<int64_t>(1, 16384 / std::max(p.w, 1));
+  // The buffers are this thread's: the workers get pointers (a thread_local named inside the
+  // lambda would be each worker's own, empty one).
+  const float* const xp = x.data();
+  float* const c1p = c1.data();
   at::parallel_for(0, p.h, grain, [&](int64_t y0, int64_t y1) {
-    conv1_rows(wt, p, x.data(), c1.data(), static_cast<int>(y0), static_cast<int>(y1));
+    conv1_rows(wt, p, xp, c1p, static_cast<int>(y0), static_cast<int>(y1));
   });
   cv::Mat out(p.h, p.w, CV_32F);
   at::parallel_for(0, p.h, std::max<int64_t>(1, grain / 4), [&](int64_t y0, int64_t y1) {
-    conv2_rows(wt, p, c1.data(), out, static_cast<int>(y0), static_cast<int>(y1));
+    conv2_rows(wt, p, c1p, out, static_cast<int>(y0), static_cast<int>(y1));
   });
   if (c1.size() > (size_t{16} << 20)) {  // an untiled large image: do not hold 64 MB+
     std::vector<float>().swap(x);
