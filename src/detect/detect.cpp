@@ -202,7 +202,7 @@ DetectOutput detect_in_map(LeNet& net, const cv::Mat& gray, const cv::Mat& h01,
     const int64_t reject = own_reader ? reader->options().num_classes - 1 : -1;
     at::NoGradGuard no_grad;
     const EvalModeGuard eval_mode(reader);
-    const at::Tensor prob = reader->head(inference_trunk(reader, stack_digits(cands))).exp();  // (K, C)
+    const at::Tensor prob = inference_forward(reader, stack_digits(cands)).exp();  // (K, C)
     const auto [best, label] = prob.max(1);
     for (size_t i = 0; i < cands.size(); ++i) {
       const float s = best[static_cast<int64_t>(i)].item<float>();
@@ -275,7 +275,7 @@ at::Tensor read_crops(LeNet& reader, const std::vector<cv::Mat>& crops) {
       std::memcpy(dst + i * kSide * kSide, crops[static_cast<size_t>(b + i)].ptr<float>(),
                   sizeof(float) * kSide * kSide);
     }
-    parts.push_back(reader->head(inference_trunk(reader, x)).exp());
+    parts.push_back(inference_forward(reader, x).exp());
   }
   return parts.empty() ? at::empty({0, 0}) : at::cat(parts);
 }

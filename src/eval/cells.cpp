@@ -42,7 +42,7 @@ CellReading read_cell_grid(const Detector& det, const cv::Mat& gray, const CellG
       crops.push_back(at::from_blob(d28.data, {1, 28, 28}, at::kFloat).clone());
     }
     if (crops.empty()) continue;
-    const at::Tensor logp = reader->head(inference_trunk(reader, at::stack(crops)));  // (K, C[+1])
+    const at::Tensor logp = inference_forward(reader, at::stack(crops));  // (K, C[+1])
     const at::Tensor best_all = logp.argmax(1);
     const at::Tensor best_digit = logp.narrow(1, 0, classes).argmax(1);
     for (size_t i = 0; i < crops.size(); ++i) {

@@ -25,7 +25,7 @@ EvalResult evaluate(LeNet& net, const Dataset& data, int64_t batch_size) {
     const int64_t n = std::min(batch_size, r.count - start);
     at::Tensor x = to_input(data.images.narrow(0, start, n));
     at::Tensor y = data.labels.narrow(0, start, n);
-    at::Tensor logp = net->head(inference_trunk(net, x));  // (n, C)
+    at::Tensor logp = inference_forward(net, x);  // (n, C)
     loss_sum += at::nll_loss(logp, y, {}, at::Reduction::Sum).item<double>();
     at::Tensor pred = logp.argmax(1).contiguous();
     at::Tensor yc = y.contiguous();

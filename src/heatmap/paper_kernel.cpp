@@ -7,30 +7,17 @@
 #include <cstring>
 #include <stdexcept>
 
-#pragma GCC diagnostic ignored "-Wpsabi"  // vector helpers are inlined: no ABI crosses
+#include "../model/kernel_common.h"
 
 namespace adgap {
 
 namespace {
 
-constexpr int kK = 5;      // kernel side
-constexpr int kPad = 2;    // zero padding of both convolutions
-constexpr int kLanes = 16;  // floats per vector
+using namespace kernel;
+
+constexpr int kPad = 2;             // zero padding of both convolutions
 constexpr int kBlock = 2 * kLanes;  // output pixels per step of conv2
-constexpr int kGroup = 8;   // conv2 filters accumulated at once (2 x 8 accumulators)
-
-typedef float vf __attribute__((vector_size(kLanes * sizeof(float))));
-
-inline vf load(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-inline vf relu(vf v) {
-  const vf zero = {};
-  return v > zero ? v : zero;
-}
+constexpr int kGroup = 8;           // conv2 filters accumulated at once (2 x 8 accumulators)
 
 struct Planes {
   int h = 0, w = 0, wb = 0;  // crop size, output columns computed (w rounded up to kBlock)
@@ -114,28 +101,18 @@ PaperKernelWeights PaperKernelWeights::from(LeNet& net, const std::vector<float>
     throw std::invalid_argument("paper kernel: need " + std::to_string(net->trunk_channels()) +
                                 " weights, got " + std::to_string(mix.size()));
   }
-  const auto vec = [](const at::Tensor& t) {
-    const at::Tensor c = t.detach().to(at::kFloat).contiguous();
-    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-  };
   PaperKernelWeights w;
   w.c1 = net->conv1->weight.size(0);
   w.c2 = net->conv2->weight.size(0);
-  w.w1 = vec(net->conv1->weight);  // (c1, 1, 5, 5)
-  w.b1 = vec(net->conv1->bias);
-  w.w2 = vec(net->conv2->weight.permute({1, 2, 3, 0}));  // (c2, c1, 5, 5) -> (c1, 5, 5, c2)
-  w.b2 = vec(net->conv2->bias);
+  w.w1 = floats_of(net->conv1->weight);  // (c1, 1, 5, 5)
+  w.b1 = floats_of(net->conv1->bias);
+  w.w2 = floats_of(net->conv2->weight.permute({1, 2, 3, 0}));  // -> (c1, 5, 5, c2)
+  w.b2 = floats_of(net->conv2->bias);
   w.mix = mix;
   return w;
 }
 
-bool paper_kernel_supports(LeNet& net) {
-  // LeNet builds both convolutions 5x5, stride 1, padding 2, with biases (lenet.cpp).
-  const at::Tensor& w1 = net->conv1->weight;
-  const at::Tensor& w2 = net->conv2->weight;
-  return w1.size(1) == 1 && w1.size(2) == kK && w1.size(3) == kK && w2.size(2) == kK &&
-         w2.size(3) == kK && net->conv1->bias.defined() && net->conv2->bias.defined();
-}
+bool paper_kernel_supports(LeNet& net) { return lenet_trunk_5x5(net); }
 
 cv::Mat paper_map(const PaperKernelWeights& wt, const cv::Mat& gray, bool invert, double scale,
                   double offset) {

@@ -9,26 +9,15 @@
 #include <limits>
 #include <stdexcept>
 
-#pragma GCC diagnostic ignored "-Wpsabi"  // vector helpers are inlined: no ABI crosses
+#include "kernel_common.h"
 
 namespace adgap {
 
 namespace {
 
-constexpr int kK = 5;       // kernel side
-constexpr int kLanes = 16;  // floats per vector
+using namespace kernel;
+
 constexpr int64_t kMaxC1 = 32, kMaxC2 = 64;
-
-typedef float vf __attribute__((vector_size(kLanes * sizeof(float))));
-
-inline vf load(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-inline vf vmax(vf a, vf b) { return a > b ? a : b; }
-inline vf relu(vf v) { return vmax(v, vf{}); }
 
 int64_t round_up(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
@@ -138,20 +127,11 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
   }
 }
 
-std::vector<float> as_vector(const at::Tensor& t) {
-  const at::Tensor c = t.detach().to(at::kFloat).contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-
 }  // namespace
 
 bool trunk_kernel_supports(LeNet& net) {
-  // LeNet builds both convolutions 5x5, stride 1, padding 2, with biases (lenet.cpp).
-  const at::Tensor& w1 = net->conv1->weight;
-  const at::Tensor& w2 = net->conv2->weight;
-  return w1.size(1) == 1 && w1.size(2) == kK && w1.size(3) == kK && w2.size(2) == kK &&
-         w2.size(3) == kK && w1.size(0) <= kMaxC1 && w2.size(0) <= kMaxC2 &&
-         net->conv1->bias.defined() && net->conv2->bias.defined();
+  return lenet_trunk_5x5(net) && net->conv1->weight.size(0) <= kMaxC1 &&
+         net->conv2->weight.size(0) <= kMaxC2;
 }
 
 TrunkKernelWeights TrunkKernelWeights::from(LeNet& net) {
@@ -164,9 +144,10 @@ TrunkKernelWeights TrunkKernelWeights::from(LeNet& net) {
   w.c2 = net->conv2->weight.size(0);
   w.c1p = round_up(w.c1);
   w.c2p = round_up(w.c2);
-  const std::vector<float> w1 = as_vector(net->conv1->weight);  // (c1, 1, 5, 5)
-  const std::vector<float> w2 = as_vector(net->conv2->weight);  // (c2, c1, 5, 5)
-  const std::vector<float> b1 = as_vector(net->conv1->bias), b2 = as_vector(net->conv2->bias);
+  const std::vector<float> w1 = floats_of(net->conv1->weight);  // (c1, 1, 5, 5)
+  const std::vector<float> w2 = floats_of(net->conv2->weight);  // (c2, c1, 5, 5)
+  const std::vector<float> b1 = floats_of(net->conv1->bias);
+  const std::vector<float> b2 = floats_of(net->conv2->bias);
   w.w1.assign(kK * kK * w.c1p, 0.0f);
   w.b1.assign(w.c1p, 0.0f);
   w.w2.assign(w.c1 * kK * kK * w.c2p, 0.0f);
@@ -214,6 +195,10 @@ at::Tensor inference_trunk(LeNet& net, const at::Tensor& x) {
     return net->trunk(x, TrunkMode::kPooled);
   }
   return pooled_trunk(TrunkKernelWeights::from(net), x);
+}
+
+at::Tensor inference_forward(LeNet& net, const at::Tensor& x) {
+  return net->head(inference_trunk(net, x));
 }
 
 }  // namespace adgap

@@ -47,12 +47,15 @@ StreamedHeatmap write_heatmap_streamed(LeNet& net, const cv::Mat& photo, const c
   if (photo.size() != gray.size()) {
     throw std::invalid_argument("write_heatmap_streamed: photo and gray image differ in size");
   }
+  // The polarity is decided once, for both passes.
+  HeatmapConfig c = cfg;
+  c.polarity = resolve_polarity(gray, cfg.polarity);
   // Pass 1: the raw map's range and moments.
   StreamedHeatmap r;
   r.lo = INFINITY;
   r.hi = -INFINITY;
   double sum = 0, sum_sq = 0;
-  raw_heatmap_bands(net, gray, weights, cfg, band_rows, [&](int, const cv::Mat& band) {
+  raw_heatmap_bands(net, gray, weights, c, band_rows, [&](int, const cv::Mat& band) {
     double lo = 0, hi = 0;
     cv::minMaxLoc(band, &lo, &hi);
     r.lo = std::min(r.lo, lo);
@@ -65,7 +68,7 @@ StreamedHeatmap write_heatmap_streamed(LeNet& net, const cv::Mat& photo, const c
   if (th.kind == ThresholdKind::kMeanStd) {
     // The [0, 1] map is an affine image of the raw one: its mean and std follow.
     const double mean = sum / n, var = std::max(0.0, sum_sq / n - mean * mean);
-    r.threshold = span > 0 ? (mean - r.lo) / span + th.k * std::sqrt(var) / span : th.k * 0.0;
+    r.threshold = span > 0 ? (mean - r.lo) / span + th.k * std::sqrt(var) / span : 0.0;
   } else {
     r.threshold = th.level;
   }
@@ -74,7 +77,7 @@ StreamedHeatmap write_heatmap_streamed(LeNet& net, const cv::Mat& photo, const c
     atomic_write(mask_path, [&](const std::string& mask_tmp) {
       PngRowWriter overlay(overlay_tmp, gray.cols, gray.rows, 3);
       PngRowWriter mask(mask_tmp, gray.cols, gray.rows, 1);
-      raw_heatmap_bands(net, gray, weights, cfg, band_rows, [&](int y0, const cv::Mat& band) {
+      raw_heatmap_bands(net, gray, weights, c, band_rows, [&](int y0, const cv::Mat& band) {
         cv::Mat h;
         if (span > 0) {
           band.convertTo(h, CV_32F, 1.0 / span, -r.lo / span);

@@ -35,4 +35,7 @@ at::Tensor pooled_trunk(const TrunkKernelWeights& w, const at::Tensor& x);
 // network and input), otherwise by LibTorch.
 at::Tensor inference_trunk(LeNet& net, const at::Tensor& x);
 
+// net->forward(x) with the trunk by inference_trunk: (N, classes) log-probabilities.
+at::Tensor inference_forward(LeNet& net, const at::Tensor& x);
+
 }  // namespace adgap
