@@ -5,7 +5,8 @@
 # images, paper-mode heatmaps of a 1- and a 16-megapixel photo, and `detect` on six 1-MP
 # photos (adgap's own kernel against LibTorch's, as python3-torch has no detector). Whole
 # processes, wall time and peak RSS (GNU time); training also in images per second as each
-# program measures its epoch. Writes docs/results/speed.md and speed.json.
+# program measures its epoch, and also with LibTorch's layers (`train --libtorch-kernels`).
+# Writes docs/results/speed.md and speed.json.
 # Usage: bench/speed.sh [RUNS]  (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +52,7 @@ timed() {  # timed NAME VARIANT COMMAND...: one whole-process run, appended to r
     { echo "bench/speed.sh: $name ($variant) failed:" >&2; tail -5 "$tmp/stdout.txt" >&2; exit 1; }
   local extra=""
   case "$name/$variant" in
-    train/adgap) extra=$(/usr/bin/python3 -c "import json; print(json.load(open('$tmp/t/train.json'))['epochs'][0]['images_per_second'])") ;;
+    train/adgap | train/adgap-libtorch-kernels) extra=$(/usr/bin/python3 -c "import json; print(json.load(open('$tmp/t/train.json'))['epochs'][0]['images_per_second'])") ;;
     train/python3-torch) extra=$(grep -m1 '"images_per_second"' "$tmp/stdout.txt" | /usr/bin/python3 -c "import json, sys; print(json.loads(sys.stdin.readline())['images_per_second'])") ;;
   esac
   echo "$name $variant $(cat "$tmp/time.txt") $extra" >> "$tmp/results.txt"
@@ -62,6 +63,9 @@ for r in $(seq "$runs"); do
   echo "round $r of $runs"
   rm -rf "$tmp/t"
   timed train adgap ./build/adgap train --epochs 1 --threads 2 --out "$tmp/t"
+  rm -rf "$tmp/t"
+  timed train adgap-libtorch-kernels ./build/adgap train --libtorch-kernels --epochs 1 --threads 2 --out "$tmp/t"
+  rm -rf "$tmp/t"
   timed train python3-torch /usr/bin/python3 bench/reference_train.py --epochs 1 --threads 2
   timed weights adgap ./build/adgap weights $m --out "$tmp/w.json"
   timed weights python3-torch /usr/bin/python3 bench/reference_speed.py weights --threads 2
@@ -102,7 +106,7 @@ lines = [
     f"Side by side on this machine (two cores), {runs} rounds, medians; whole processes (start, "
     f"loading and writing included), wall time and peak RSS. python3-torch {torch_version}. "
     "Ratio: the reference's time over adgap's (above 1: adgap is faster); for training, "
-    "adgap's images per second over python3-torch's, each as the program measures its epoch. "
+    "adgap's images per second over the other's, each as the program measures its epoch. "
     "Detect has no python3-torch counterpart: its reference is adgap with LibTorch's kernels.",
     "",
     "| work | program | seconds | peak RSS (MB) | rate | ratio |",

@@ -9,7 +9,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "kernel_common.h"
+#include "conv1_pool.h"
 
 namespace adgap {
 
@@ -23,7 +23,7 @@ int64_t round_up(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 struct Shape {
   int h = 0, w = 0;  // input size (multiples of 4)
-  int pw = 0;        // padded input row length, w + 4
+  int pw = 0;        // padded input row length, conv1_row_length(w)
   int aw = 0;        // padded pooled row length, w / 2 + 4
 };
 
@@ -80,35 +80,20 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
   const int64_t c1p = wt.c1p;
   std::vector<float> padded(static_cast<size_t>((s.h + 4) * s.pw), 0.0f);
   std::vector<float> a(static_cast<size_t>((s.h / 2 + 4) * s.aw * c1p), 0.0f);
-  const int ph = s.h / 2, pw = s.w / 2;
+  Conv1Geometry cg;
+  cg.h = s.h;
+  cg.w = s.w;
+  cg.pw = s.pw;
+  cg.aw = s.aw;
+  cg.c1 = wt.c1;
+  cg.c1p = c1p;
   for (int64_t n = n0; n < n1; ++n) {
     const float* img = x + n * s.h * s.w;
     for (int y = 0; y < s.h; ++y) {
       std::memcpy(padded.data() + (y + 2) * s.pw + 2, img + y * s.w, sizeof(float) * s.w);
     }
     // conv1 + ReLU + 2x2 max-pool into the padded pooled maps (their 2-px border stays 0).
-    for (int py = 0; py < ph; ++py) {
-      for (int px = 0; px < pw; ++px) {
-        float* dst = a.data() + (static_cast<int64_t>(py + 2) * s.aw + px + 2) * c1p;
-        for (int64_t k = 0; k < c1p / kLanes; ++k) {
-          vf m = vf{} - std::numeric_limits<float>::infinity();
-          for (int dy = 0; dy < 2; ++dy) {
-            for (int dx = 0; dx < 2; ++dx) {
-              vf acc = load(wt.b1.data() + k * kLanes);
-              const float* ip = padded.data() + (2 * py + dy) * s.pw + 2 * px + dx;
-              const float* wp = wt.w1.data() + k * kLanes;
-              for (int ky = 0; ky < kK; ++ky) {
-                for (int kx = 0; kx < kK; ++kx) {
-                  acc += load(wp + (ky * kK + kx) * c1p) * ip[ky * s.pw + kx];
-                }
-              }
-              m = vmax(m, acc);
-            }
-          }
-          store(dst + k * kLanes, relu(m));
-        }
-      }
-    }
+    conv1_pool(cg, padded.data(), wt.w1.data(), wt.b1.data(), a.data(), nullptr);
     float* o = out + n * wt.c2 * (s.h / 4) * (s.w / 4);
     switch (wt.c2p / kLanes) {
       case 1:
@@ -175,7 +160,7 @@ at::Tensor pooled_trunk(const TrunkKernelWeights& wt, const at::Tensor& x) {
   Shape s;
   s.h = static_cast<int>(in.size(2));
   s.w = static_cast<int>(in.size(3));
-  s.pw = s.w + 4;
+  s.pw = conv1_row_length(s.w);
   s.aw = s.w / 2 + 4;
   const int64_t n = in.size(0);
   at::Tensor out = at::empty({n, wt.c2, s.h / 4, s.w / 4});

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "adgap/eval/evaluate.h"
 #include "adgap/train/checkpoint.h"
+#include "adgap/train/train_step.h"
 #include "adgap/util/progress.h"
 #include "adgap/util/seed.h"
 
@@ -115,6 +117,12 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
     if (log) *log << "resumed from " << ckpt << " after epoch " << prog.epochs_done << "\n";
   }
 
+  // adgap's kernels for the steps where they apply (train_step.h).
+  std::optional<KernelTrainStep> own;
+  if (!cfg.libtorch_kernels && r.meta.in_channels == 1 &&
+      KernelTrainStep::supports(r.net, r.meta.input_size, r.meta.input_size)) {
+    own.emplace();
+  }
   int64_t epochs_this_call = 0;
   for (int64_t epoch = prog.epochs_done; epoch < cfg.epochs; ++epoch) {
     if (cfg.stop_after > 0 && epochs_this_call == cfg.stop_after) return r;
@@ -133,15 +141,22 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
       const at::Tensor y = train.labels.index_select(0, idx);            // (B)
       set_lr(opt, cfg.lr / (1.0 + static_cast<double>(prog.step) * cfg.lr_decay));
       opt.zero_grad();
-      const at::Tensor logp = r.net->forward(x);  // (B, C)
-      const at::Tensor loss = at::nll_loss(logp, y);
-      loss.backward();
+      float l = 0;
+      if (own) {
+        const StepResult s = own->gradients(r.net, x, y);
+        l = s.loss;
+        right += s.correct;
+      } else {
+        const at::Tensor logp = r.net->forward(x);  // (B, C)
+        const at::Tensor loss = at::nll_loss(logp, y);
+        loss.backward();
+        l = loss.item<float>();
+        right += logp.argmax(1).eq(y).sum().item<int64_t>();
+      }
       opt.step();
       ++prog.step;
-      const float l = loss.item<float>();
       r.batch_losses.push_back(l);
       loss_sum += l;
-      right += logp.argmax(1).eq(y).sum().item<int64_t>();
       char note[48];
       std::snprintf(note, sizeof note, "loss %.4f", l);
       bar.update(b + 1, note);

@@ -72,6 +72,9 @@ int cmd_train(int argc, char** argv) {
                "stop after N epochs of this call (resume later)");
   args.flag("resume", &cfg.resume, "continue from --out/checkpoint.pt if it exists");
   args.flag("quiet", &quiet, "no per-epoch lines");
+  args.flag("libtorch-kernels", &cfg.libtorch_kernels,
+            "LibTorch's layers and autograd for every step instead of adgap's kernels (the "
+            "reference)");
   if (!args.parse(argc, argv, 2)) return 0;
   cfg.seed = static_cast<uint64_t>(seed);
   cfg.progress = !quiet;

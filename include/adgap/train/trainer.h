@@ -1,7 +1,10 @@
 // Training the Table 1 network the paper's way: Adam, step size lr / (1 + t * lr_decay)
 // (Torch7's learningRateDecay), batch 300, 10 epochs, NLL loss, reshuffled every epoch.
 //
-// Reproducible on CPU for a given seed and thread count: the weights are initialised from the
+// Each step's forward and backward pass by adgap's kernels (train_step.h) where they apply,
+// otherwise (or with libtorch_kernels) by LibTorch's layers and autograd; Adam is LibTorch's.
+//
+// Reproducible on CPU for a given seed (and thread count, on LibTorch's path): the weights are initialised from the
 // seed and the only later randomness is the shuffle, whose generator state is checkpointed.
 // A checkpoint is written atomically after every epoch, so `resume` after a kill continues
 // where training stopped and ends with the same weights as an uninterrupted run.
@@ -30,6 +33,8 @@ struct TrainConfig {
   int64_t stop_after = 0;  // stop after this many epochs in this call (0: never); for tests
                            //   and for splitting long runs, as if the process were killed
   bool progress = true;    // per-epoch lines (and a bar on a terminal) to the log stream
+  bool libtorch_kernels = false;  // LibTorch's layers and autograd for every step, instead of
+                                  //   adgap's kernels (train_step.h) where they apply
 };
 
 struct EpochStats {
