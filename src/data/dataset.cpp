@@ -42,7 +42,10 @@ Dataset load_split(const std::string& dir, const std::string& split, int64_t num
   if (dir_path.filename().empty()) dir_path = dir_path.parent_path();  // "data/mnist/"
   d.name = dir_path.filename().string() + "/" + split;
   const int64_t n = img.dims[0], h = img.dims[1], w = img.dims[2];
-  d.images = at::from_blob(img.data.data(), {n, 1, h, w}, at::kByte).clone();
+  // The tensor takes the decoded bytes over (a copy would touch as much fresh memory again).
+  auto* bytes = new std::vector<uint8_t>(std::move(img.data));
+  d.images = at::from_blob(
+      bytes->data(), {n, 1, h, w}, [bytes](void*) { delete bytes; }, at::kByte);
   d.labels = at::from_blob(lbl.data.data(), {n}, at::kByte).to(at::kLong);
   d.num_classes = num_classes;
   return d;

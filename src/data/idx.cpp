@@ -33,14 +33,16 @@ std::vector<uint8_t> read_raw(const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) throw IdxError(path + ": cannot open (" + std::strerror(errno) + ")");
   std::vector<uint8_t> out;
-  // The file's size up front, when it can be told, saves regrowing the buffer (a hint only:
-  // what is read decides).
+  // The file's size up front, when it can be told, lets it be read straight into one buffer
+  // (fresh memory costs a page fault per page touched: one buffer, not a growing one); what is
+  // read decides, and anything beyond that size is read after it.
   if (std::fseek(f.get(), 0, SEEK_END) == 0) {
     const long size = std::ftell(f.get());
-    if (size > 0 && static_cast<uint64_t>(size) <= kMaxPayloadBytes) {
-      out.reserve(static_cast<size_t>(size));
-    }
     std::rewind(f.get());
+    if (size > 0 && static_cast<uint64_t>(size) <= kMaxPayloadBytes) {
+      out.resize(static_cast<size_t>(size));
+      out.resize(std::fread(out.data(), 1, out.size(), f.get()));
+    }
   }
   uint8_t buf[1 << 16];
   size_t n;
@@ -84,11 +86,15 @@ std::vector<uint8_t> read_file_maybe_gzip(const std::string& path) {
   if (path.size() > std::numeric_limits<uInt>::max()) throw IdxError("path too long");
   std::vector<uint8_t> raw = read_raw(path);
   const bool gz = raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b;
-  return gz ? gunzip(raw, path) : raw;
+  if (gz) return gunzip(raw, path);
+  return raw;  // moved, not copied (a conditional expression would copy it)
 }
 
-IdxArray parse_idx(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
-                   const std::string& name) {
+namespace {
+
+// The dimensions of an IDX buffer, checked against its size; *header: the header's length.
+std::vector<uint32_t> idx_dims(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
+                               const std::string& name, uint64_t* header_bytes) {
   if (bytes.size() < 4) {
     throw IdxError(name + ": too short for an IDX header (" + std::to_string(bytes.size()) +
                    " bytes)");
@@ -104,11 +110,11 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
     throw IdxError(name + ": truncated header (" + std::to_string(bytes.size()) + " of " +
                    std::to_string(header) + " bytes)");
   }
-  IdxArray out;
+  std::vector<uint32_t> dims;
   uint64_t payload = 1;
   for (uint32_t i = 0; i < ndim; ++i) {
     const uint32_t d = read_be32(bytes.data() + 4 + 4 * i);
-    out.dims.push_back(d);
+    dims.push_back(d);
     // Overflow-checked product: payload * d must stay below the limit.
     if (d != 0 && payload > kMaxPayloadBytes / d) {
       throw IdxError(name + ": declared size is absurd (dimension " + std::to_string(i) + " = " +
@@ -122,7 +128,28 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
                    " bytes but the header declares " + std::to_string(payload) +
                    (have < payload ? " (file truncated)" : " (trailing data)"));
   }
+  *header_bytes = header;
+  return dims;
+}
+
+}  // namespace
+
+IdxArray parse_idx(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
+                   const std::string& name) {
+  IdxArray out;
+  uint64_t header = 0;
+  out.dims = idx_dims(bytes, expected_magic, name, &header);
   out.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  return out;
+}
+
+IdxArray parse_idx(std::vector<uint8_t>&& bytes, uint32_t expected_magic,
+                   const std::string& name) {
+  IdxArray out;
+  uint64_t header = 0;
+  out.dims = idx_dims(bytes, expected_magic, name, &header);
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(header));
+  out.data = std::move(bytes);
   return out;
 }
 

@@ -1,10 +1,12 @@
 #include "adgap/importance/importance.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "adgap/io/atomic_file.h"
 #include "adgap/model/trunk_kernel.h"
@@ -15,17 +17,24 @@ at::Tensor blocked_head(LeNet& net, const at::Tensor& maps) {
   const int64_t b = maps.size(0), ch = maps.size(1), cells = maps.size(2) * maps.size(3);
   TORCH_CHECK(ch == net->trunk_channels(), "blocked_head: expected ", net->trunk_channels(),
               " channels, got ", maps.sizes());
+  const at::NoGradGuard no_grad;         // written in place: no gradient flows through
   const at::Tensor x = maps.flatten(1);  // (B, 16 * 49): channel i is columns [49 i, 49 i + 49)
   const at::Tensor& w1 = net->fc1->weight;  // (120, 784)
   const int64_t f1 = w1.size(0);
-  // Channel i's share of fc1: (16, B, 49) x (16, 49, 120) -> (16, B, 120).
-  const at::Tensor share = at::bmm(x.view({b, ch, cells}).transpose(0, 1),
-                                   w1.view({f1, ch, cells}).permute({1, 2, 0}));
-  const at::Tensor z = at::linear(x, w1, net->fc1->bias);             // (B, 120)
-  const at::Tensor all = at::cat({z.unsqueeze(0), z.unsqueeze(0) - share});  // (V, B, 120)
-  at::Tensor h = at::relu(all).view({(ch + 1) * b, f1});
-  h = at::relu(net->fc2->forward(h));
-  return at::log_softmax(net->fc3->forward(h), /*dim=*/1).view({ch + 1, b, -1});
+  // (V, B, 120): fc1's output, then for each channel i fc1's output less channel i's share,
+  // (16, B, 49) x (16, 49, 120) -> (16, B, 120); written in place, no copies.
+  at::Tensor all = at::empty({ch + 1, b, f1});
+  at::Tensor blocked = all.narrow(0, 1, ch);
+  at::bmm_out(blocked, x.view({b, ch, cells}).transpose(0, 1),
+              w1.view({f1, ch, cells}).permute({1, 2, 0}));
+  at::Tensor z = all[0];
+  at::addmm_out(z, net->fc1->bias, x, w1.t());
+  blocked.neg_().add_(z.unsqueeze(0));
+  all.relu_();
+  const at::Tensor h = at::addmm(net->fc2->bias, all.view({(ch + 1) * b, f1}), net->fc2->weight.t())
+                           .relu_();
+  return at::log_softmax(at::addmm(net->fc3->bias, h, net->fc3->weight.t()), /*dim=*/1)
+      .view({ch + 1, b, -1});
 }
 
 FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t batch_size) {
@@ -33,35 +42,54 @@ FilterImportance compute_importance(LeNet& net, const Dataset& data, int64_t bat
   const int64_t ch = net->trunk_channels(), nc = net->options().num_classes;
   const int64_t variants = ch + 1;  // 0: nothing blocked, 1 + i: channel i blocked
 
-  // Per-class sums: loss (C, V) and wrong (C, V).
+  // Each batch's sums, batches in parallel (each on one thread), then added in batch order:
+  // the same result as one batch after the other.
+  struct Sums {
+    at::Tensor loss, wrong;  // per class and variant (C, V)
+    at::Tensor count;        // per class (C)
+    at::Tensor act, ccgap;   // per channel: sum of F_i, sum of (loss change / energy)
+  };
+  const int64_t batches = (data.size() + batch_size - 1) / batch_size;
+  std::vector<Sums> parts(static_cast<size_t>(batches));
+  const EvalModeGuard eval_mode(net);
+  at::parallel_for(0, batches, 1, [&](int64_t b0, int64_t b1) {
+    const at::NoGradGuard no_grad;  // grad mode is per thread
+    for (int64_t k = b0; k < b1; ++k) {
+      const int64_t start = k * batch_size, b = std::min(batch_size, data.size() - start);
+      const at::Tensor x = to_input(data.images.narrow(0, start, b));
+      const at::Tensor y = data.labels.narrow(0, start, b);                // (B)
+      const at::Tensor maps = inference_trunk(net, x);                     // (B, 16, 7, 7)
+      const at::Tensor logp = blocked_head(net, maps);                     // (V, B, C)
+      const at::Tensor yv = y.unsqueeze(0).expand({variants, b});          // (V, B)
+      const at::Tensor nll = -logp.gather(2, yv.unsqueeze(2)).squeeze(2);  // (V, B)
+      const at::Tensor wrong = logp.argmax(2).ne(yv).to(at::kDouble);      // (V, B)
+      // Each sample's values go into its true class's row.
+      const at::Tensor onehot = at::one_hot(y, nc).to(at::kDouble);  // (B, C)
+      Sums& s = parts[static_cast<size_t>(k)];
+      s.loss = onehot.t().mm(nll.to(at::kDouble).t());  // (C, V)
+      s.wrong = onehot.t().mm(wrong.t());
+      s.count = onehot.sum(0);
+      s.act = maps.sum({0, 2, 3}).to(at::kDouble);
+      // ccGAP: each sample's loss change when i is blocked, over the energy sum(F_i^2).
+      const at::Tensor energy = maps.pow(2).sum({2, 3}).to(at::kDouble);              // (B, 16)
+      const at::Tensor change = (nll.narrow(0, 1, ch) - nll[0]).t().to(at::kDouble);  // (B, 16)
+      s.ccgap =
+          at::where(energy > 0, change / energy.clamp_min(1e-12), at::zeros_like(change)).sum(0);
+    }
+  });
   at::Tensor loss_sum = at::zeros({nc, variants}, at::kDouble);
   at::Tensor wrong_sum = at::zeros({nc, variants}, at::kDouble);
   at::Tensor count = at::zeros({nc}, at::kDouble);
-  at::Tensor act_sum = at::zeros({ch}, at::kDouble);    // sum of F_i over samples and cells
-  at::Tensor ccgap_sum = at::zeros({ch}, at::kDouble);  // sum of (loss change / energy)
-  at::NoGradGuard no_grad;
-  const EvalModeGuard eval_mode(net);
-  for (int64_t start = 0; start < data.size(); start += batch_size) {
-    const int64_t b = std::min(batch_size, data.size() - start);
-    const at::Tensor x = to_input(data.images.narrow(0, start, b));
-    const at::Tensor y = data.labels.narrow(0, start, b);                // (B)
-    const at::Tensor maps = inference_trunk(net, x);                     // (B, 16, 7, 7)
-    const at::Tensor logp = blocked_head(net, maps);                     // (V, B, C)
-    const at::Tensor yv = y.unsqueeze(0).expand({variants, b});          // (V, B)
-    const at::Tensor nll = -logp.gather(2, yv.unsqueeze(2)).squeeze(2);  // (V, B)
-    const at::Tensor wrong = logp.argmax(2).ne(yv).to(at::kDouble);      // (V, B)
-    // Scatter each sample's values into its true class's row.
-    const at::Tensor onehot = at::one_hot(y, nc).to(at::kDouble);  // (B, C)
-    loss_sum += onehot.t().mm(nll.to(at::kDouble).t());            // (C, V)
-    wrong_sum += onehot.t().mm(wrong.t());
-    count += onehot.sum(0);
-    act_sum += maps.sum({0, 2, 3}).to(at::kDouble);
-    // ccGAP: each sample's loss change when i is blocked, over the energy sum(F_i^2).
-    const at::Tensor energy = maps.pow(2).sum({2, 3}).to(at::kDouble);              // (B, 16)
-    const at::Tensor change = (nll.narrow(0, 1, ch) - nll[0]).t().to(at::kDouble);  // (B, 16)
-    ccgap_sum +=
-        at::where(energy > 0, change / energy.clamp_min(1e-12), at::zeros_like(change)).sum(0);
+  at::Tensor act_sum = at::zeros({ch}, at::kDouble);
+  at::Tensor ccgap_sum = at::zeros({ch}, at::kDouble);
+  for (const Sums& s : parts) {
+    loss_sum += s.loss;
+    wrong_sum += s.wrong;
+    count += s.count;
+    act_sum += s.act;
+    ccgap_sum += s.ccgap;
   }
+  const at::NoGradGuard no_grad;
 
   FilterImportance r;
   r.split = data.name;

@@ -45,18 +45,22 @@ __attribute__((always_inline)) inline void conv2_pool(const TrunkKernelWeights& 
       const float* base = a + (static_cast<int64_t>(2 * qy) * s.aw + 2 * qx) * c1p;
       for (int64_t c = 0; c < wt.c1; ++c) {
         for (int ky = 0; ky < kK; ++ky) {
+          // The six inputs of both rows this kernel row reads for the block, each loaded once
+          // for the five taps and two columns that use it.
+          float r0[kK + 1], r1[kK + 1];
+          const float* ip = base + static_cast<int64_t>(ky) * s.aw * c1p + c;
+          for (int j = 0; j < kK + 1; ++j) {
+            r0[j] = ip[j * c1p];
+            r1[j] = ip[(s.aw + j) * c1p];
+          }
+          const float* wp = wt.w2.data() + (c * kK + ky) * kK * c2p;
           for (int kx = 0; kx < kK; ++kx) {
-            const float* wp = wt.w2.data() + ((c * kK + ky) * kK + kx) * c2p;
-            vf wv[K];
-            for (int k = 0; k < K; ++k) wv[k] = load(wp + k * kLanes);
-            const float* ip = base + (static_cast<int64_t>(ky) * s.aw + kx) * c1p + c;
-            const float v00 = ip[0], v01 = ip[c1p], v10 = ip[s.aw * c1p],
-                        v11 = ip[(s.aw + 1) * c1p];
             for (int k = 0; k < K; ++k) {
-              acc[0][k] += wv[k] * v00;
-              acc[1][k] += wv[k] * v01;
-              acc[2][k] += wv[k] * v10;
-              acc[3][k] += wv[k] * v11;
+              const vf wv = load(wp + kx * c2p + k * kLanes);
+              acc[0][k] += wv * r0[kx];
+              acc[1][k] += wv * r0[kx + 1];
+              acc[2][k] += wv * r1[kx];
+              acc[3][k] += wv * r1[kx + 1];
             }
           }
         }

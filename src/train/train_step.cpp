@@ -88,17 +88,22 @@ __attribute__((always_inline)) inline void conv2_forward(const TrunkKernelWeight
       const float* base = a + (static_cast<int64_t>(2 * qy) * g.aw + 2 * qx) * g.c1p;
       for (int64_t c = 0; c < g.c1; ++c) {
         for (int ky = 0; ky < kK; ++ky) {
+          // The six inputs of both rows this kernel row reads for the block, each loaded once
+          // for the five taps and two columns that use it.
+          float r0[kK + 1], r1[kK + 1];
+          const float* ip = base + static_cast<int64_t>(ky) * g.aw * g.c1p + c;
+          for (int j = 0; j < kK + 1; ++j) {
+            r0[j] = ip[j * g.c1p];
+            r1[j] = ip[(g.aw + j) * g.c1p];
+          }
+          const float* wp = wt.w2.data() + (c * kK + ky) * kK * g.c2p;
           for (int kx = 0; kx < kK; ++kx) {
-            const float* wp = wt.w2.data() + ((c * kK + ky) * kK + kx) * g.c2p;
-            const float* ip = base + (static_cast<int64_t>(ky) * g.aw + kx) * g.c1p + c;
-            const float v00 = ip[0], v01 = ip[g.c1p], v10 = ip[g.aw * g.c1p],
-                        v11 = ip[(g.aw + 1) * g.c1p];
             for (int k = 0; k < K; ++k) {
-              const vf wv = load(wp + k * kLanes);
-              acc[0][k] += wv * v00;
-              acc[1][k] += wv * v01;
-              acc[2][k] += wv * v10;
-              acc[3][k] += wv * v11;
+              const vf wv = load(wp + kx * g.c2p + k * kLanes);
+              acc[0][k] += wv * r0[kx];
+              acc[1][k] += wv * r0[kx + 1];
+              acc[2][k] += wv * r1[kx];
+              acc[3][k] += wv * r1[kx + 1];
             }
           }
         }

@@ -36,6 +36,8 @@ std::vector<uint8_t> read_file_maybe_gzip(const std::string& path);
 // error messages (normally the file path).
 IdxArray parse_idx(const std::vector<uint8_t>& bytes, uint32_t expected_magic,
                    const std::string& name);
+// The same, taking the buffer over (no copy of the payload).
+IdxArray parse_idx(std::vector<uint8_t>&& bytes, uint32_t expected_magic, const std::string& name);
 
 // Images: magic 0x803, dims {N, rows, cols} with rows, cols > 0.
 IdxArray read_idx_images(const std::string& path);

@@ -57,7 +57,7 @@ struct FilterImportance {
 // turn: (16 + 1, N, classes) from the trunk's (N, 16, 7, 7) maps; row 0 nothing blocked, row
 // 1 + i channel i zeroed. Blocking channel i changes only its 49 inputs of fc1, so fc1 is
 // computed once and each channel's share subtracted (the same as running the head on 17
-// masked copies, to float rounding, at about a sixth of the work).
+// masked copies, to float rounding, at about a sixth of the work). Computed without gradients.
 at::Tensor blocked_head(LeNet& net, const at::Tensor& maps);
 
 // Measures importance over `data` with the network in eval mode, `batch_size` images at a time.
