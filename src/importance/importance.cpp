@@ -22,13 +22,15 @@ at::Tensor blocked_head(LeNet& net, const at::Tensor& maps) {
   const at::Tensor& w1 = net->fc1->weight;  // (120, 784)
   const int64_t f1 = w1.size(0);
   // (V, B, 120): fc1's output, then for each channel i fc1's output less channel i's share,
-  // (16, B, 49) x (16, 49, 120) -> (16, B, 120); written in place, no copies.
+  // (16, B, 49) x (16, 49, 120) -> (16, B, 120). fc1's output is the bias plus the sum of the
+  // shares, so fc1 itself is not run; written in place, no copies.
   at::Tensor all = at::empty({ch + 1, b, f1});
   at::Tensor blocked = all.narrow(0, 1, ch);
   at::bmm_out(blocked, x.view({b, ch, cells}).transpose(0, 1),
               w1.view({f1, ch, cells}).permute({1, 2, 0}));
   at::Tensor z = all[0];
-  at::addmm_out(z, net->fc1->bias, x, w1.t());
+  at::sum_out(z, blocked, /*dim=*/0);
+  z.add_(net->fc1->bias);
   blocked.neg_().add_(z.unsqueeze(0));
   all.relu_();
   const at::Tensor h = at::addmm(net->fc2->bias, all.view({(ch + 1) * b, f1}), net->fc2->weight.t())

@@ -73,59 +73,74 @@ Geometry geometry(int64_t h, int64_t w, const TrunkKernelWeights& wt) {
   return g;
 }
 
-// conv2 + ReLU + max-pool of one image's padded pooled conv1 maps `a` into `out` (c2 planes
-// of oh x ow) and the pool's argmax into i2 (same layout), K vectors of filters at a time.
+// conv2 + ReLU + max-pool at Q pooled positions side by side from (qy, qx) of one image's
+// padded pooled conv1 maps `a` into `out` (c2 planes of oh x ow) and the pool's argmax into i2
+// (same layout), K vectors of filters; each input a kernel row reads is loaded once for every
+// tap and column that uses it.
+template <int K, int Q>
+__attribute__((always_inline)) inline void conv2_block(const TrunkKernelWeights& wt,
+                                                       const Geometry& g, const float* a,
+                                                       float* out, uint8_t* i2, int qy, int qx) {
+  constexpr int kRow = 2 * Q + kK - 1;  // inputs per row
+  vf acc[Q][4][K];
+  for (int q = 0; q < Q; ++q) {
+    for (int p = 0; p < 4; ++p) {
+      for (int k = 0; k < K; ++k) acc[q][p][k] = load(wt.b2.data() + k * kLanes);
+    }
+  }
+  const float* base = a + (static_cast<int64_t>(2 * qy) * g.aw + 2 * qx) * g.c1p;
+  for (int64_t c = 0; c < g.c1; ++c) {
+    for (int ky = 0; ky < kK; ++ky) {
+      float r0[kRow], r1[kRow];
+      const float* ip = base + static_cast<int64_t>(ky) * g.aw * g.c1p + c;
+      for (int j = 0; j < kRow; ++j) {
+        r0[j] = ip[j * g.c1p];
+        r1[j] = ip[(g.aw + j) * g.c1p];
+      }
+      const float* wp = wt.w2.data() + (c * kK + ky) * kK * g.c2p;
+      for (int kx = 0; kx < kK; ++kx) {
+        for (int k = 0; k < K; ++k) {
+          const vf wv = load(wp + kx * g.c2p + k * kLanes);
+          for (int q = 0; q < Q; ++q) {
+            acc[q][0][k] += wv * r0[2 * q + kx];
+            acc[q][1][k] += wv * r0[2 * q + kx + 1];
+            acc[q][2][k] += wv * r1[2 * q + kx];
+            acc[q][3][k] += wv * r1[2 * q + kx + 1];
+          }
+        }
+      }
+    }
+  }
+  for (int q = 0; q < Q; ++q) {
+    for (int k = 0; k < K; ++k) {
+      // The first maximum of the window (as LibTorch's pool), branch-free.
+      vf best = acc[q][0][k];
+      vi idx = {};
+      for (int d = 1; d < 4; ++d) {
+        const vi more = acc[q][d][k] > best;
+        best = more ? acc[q][d][k] : best;
+        idx = more ? vi{} + d : idx;
+      }
+      float r[kLanes];
+      store(r, relu(best));
+      for (int l = 0; l < kLanes && k * kLanes + l < g.c2; ++l) {
+        const int64_t o = (static_cast<int64_t>(k * kLanes + l) * g.oh + qy) * g.ow + qx + q;
+        out[o] = r[l];
+        i2[o] = static_cast<uint8_t>(idx[l]);
+      }
+    }
+  }
+}
+
 template <int K>
 __attribute__((always_inline)) inline void conv2_forward(const TrunkKernelWeights& wt,
                                                          const Geometry& g, const float* a,
                                                          float* out, uint8_t* i2) {
+  constexpr int Q = K == 1 ? 2 : 1;  // registers: 8 sums and 16 inputs with one vector
   for (int qy = 0; qy < g.oh; ++qy) {
-    for (int qx = 0; qx < g.ow; ++qx) {
-      vf acc[4][K];
-      for (int p = 0; p < 4; ++p) {
-        for (int k = 0; k < K; ++k) acc[p][k] = load(wt.b2.data() + k * kLanes);
-      }
-      const float* base = a + (static_cast<int64_t>(2 * qy) * g.aw + 2 * qx) * g.c1p;
-      for (int64_t c = 0; c < g.c1; ++c) {
-        for (int ky = 0; ky < kK; ++ky) {
-          // The six inputs of both rows this kernel row reads for the block, each loaded once
-          // for the five taps and two columns that use it.
-          float r0[kK + 1], r1[kK + 1];
-          const float* ip = base + static_cast<int64_t>(ky) * g.aw * g.c1p + c;
-          for (int j = 0; j < kK + 1; ++j) {
-            r0[j] = ip[j * g.c1p];
-            r1[j] = ip[(g.aw + j) * g.c1p];
-          }
-          const float* wp = wt.w2.data() + (c * kK + ky) * kK * g.c2p;
-          for (int kx = 0; kx < kK; ++kx) {
-            for (int k = 0; k < K; ++k) {
-              const vf wv = load(wp + kx * g.c2p + k * kLanes);
-              acc[0][k] += wv * r0[kx];
-              acc[1][k] += wv * r0[kx + 1];
-              acc[2][k] += wv * r1[kx];
-              acc[3][k] += wv * r1[kx + 1];
-            }
-          }
-        }
-      }
-      for (int k = 0; k < K; ++k) {
-        // The first maximum of the window (as LibTorch's pool), branch-free.
-        vf best = acc[0][k];
-        vi idx = {};
-        for (int d = 1; d < 4; ++d) {
-          const vi more = acc[d][k] > best;
-          best = more ? acc[d][k] : best;
-          idx = more ? vi{} + d : idx;
-        }
-        float r[kLanes];
-        store(r, relu(best));
-        for (int l = 0; l < kLanes && k * kLanes + l < g.c2; ++l) {
-          const int64_t o = (static_cast<int64_t>(k * kLanes + l) * g.oh + qy) * g.ow + qx;
-          out[o] = r[l];
-          i2[o] = static_cast<uint8_t>(idx[l]);
-        }
-      }
-    }
+    int qx = 0;
+    for (; qx + Q <= g.ow; qx += Q) conv2_block<K, Q>(wt, g, a, out, i2, qy, qx);
+    for (; qx < g.ow; ++qx) conv2_block<K, 1>(wt, g, a, out, i2, qy, qx);
   }
 }
 
