@@ -23,12 +23,13 @@ struct Conv1Geometry {
   int h = 0, w = 0;  // image size (multiples of 2)
   int pw = 0;        // padded input row length, conv1_row_length(w)
   int aw = 0;        // padded pooled row length, w / 2 + 4
-  int64_t c1 = 0, c1p = 0;
+  int64_t c1 = 0, c1p = 0;  // filters, and the channel stride of the maps a and i1 (>= c1)
+  int64_t w1_stride = 0;     // the channel stride of the weights w1 and b1 (>= c1)
 };
 
 // Filters [c0, c0 + CB) over pooled row py. padded: (h + 4) x pw, the image at (2, 2), zeros
-// around. w1: [tap][c1p], b1: [c1p]. Writes ReLU(max) into a ([y][x][c1p], the pooled maps at
-// (2, 2)) and, when i1 is not null, the window's argmax (0-3 in row-major order, the first of
+// around. w1: [tap][w1_stride], b1: [w1_stride]. Writes ReLU(max) into a ([y][x][c1p], the
+// pooled maps at (2, 2)) and, when i1 is not null, the window's argmax (0-3 in row-major order, the first of
 // equal values, as LibTorch) into i1 ([py][px][c1p]).
 template <int CB>
 __attribute__((always_inline)) inline void conv1_pool_block(const Conv1Geometry& g,
@@ -52,7 +53,7 @@ __attribute__((always_inline)) inline void conv1_pool_block(const Conv1Geometry&
         in[0] = load(row + kx);
         in[1] = vn > 1 ? load(row + kLanes + kx) : vf{};
         if (ir < kK) {
-          const float* wp = w1 + (ir * kK + kx) * g.c1p + c0;
+          const float* wp = w1 + (ir * kK + kx) * g.w1_stride + c0;
           for (int c = 0; c < CB; ++c) {
             const float wv = wp[c];
             acc[c][0][0] += in[0] * wv;
@@ -60,7 +61,7 @@ __attribute__((always_inline)) inline void conv1_pool_block(const Conv1Geometry&
           }
         }
         if (ir > 0) {
-          const float* wp = w1 + ((ir - 1) * kK + kx) * g.c1p + c0;
+          const float* wp = w1 + ((ir - 1) * kK + kx) * g.w1_stride + c0;
           for (int c = 0; c < CB; ++c) {
             const float wv = wp[c];
             acc[c][1][0] += in[0] * wv;

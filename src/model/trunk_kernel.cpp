@@ -109,6 +109,7 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
   cg.aw = s.aw;
   cg.c1 = wt.c1;
   cg.c1p = c1p;
+  cg.w1_stride = c1p;
   for (int64_t n = n0; n < n1; ++n) {
     const float* img = x + n * s.h * s.w;
     for (int y = 0; y < s.h; ++y) {

@@ -35,6 +35,11 @@ struct Geometry {
   int aw = 0;            // padded pooled row length, w / 2 + 4
   int oh = 0, ow = 0;    // output maps
   int64_t c1 = 0, c2 = 0, c1p = 0, c2p = 0;
+  // Up to 8 conv1 filters: the pooled maps hold 8 channels per position, and conv2's backward
+  // pass puts two neighbouring taps in one 16-float vector (Table 1's 6 filters would fill 6
+  // of 16 lanes otherwise).
+  bool pair = false;
+  int64_t w1_stride = 0;  // the weights' channel stride (TrunkKernelWeights::c1p)
   int64_t a_size = 0;   // floats per image of the padded pooled conv1 maps, [y][x][c1p]
   int64_t i1_size = 0;  // pool1 argmax per image, [py][px][c1p]
   int64_t out_size = 0;  // c2 * oh * ow
@@ -47,6 +52,7 @@ struct Geometry {
     g.aw = aw;
     g.c1 = c1;
     g.c1p = c1p;
+    g.w1_stride = w1_stride;
     return g;
   }
 };
@@ -65,7 +71,9 @@ Geometry geometry(int64_t h, int64_t w, const TrunkKernelWeights& wt) {
   g.ow = g.w / 4;
   g.c1 = wt.c1;
   g.c2 = wt.c2;
-  g.c1p = wt.c1p;
+  g.pair = wt.c1 <= kLanes / 2;
+  g.c1p = g.pair ? kLanes / 2 : wt.c1p;
+  g.w1_stride = wt.c1p;
   g.c2p = wt.c2p;
   g.a_size = static_cast<int64_t>(g.ph2 + 4) * g.aw * g.c1p;
   g.i1_size = static_cast<int64_t>(g.ph2) * g.pw2 * g.c1p;
@@ -184,9 +192,71 @@ struct Active {
   int32_t index;
 };
 
+// conv2's weight and input gradients of one image for up to 8 conv1 filters (Geometry::pair):
+// the pooled maps hold 8 channels per position, so one 16-float vector holds two neighbouring
+// taps of a kernel row (the third vector of a row holds tap 4 and a fifth, zero-weighted one):
+// 15 multiply-adds per active output instead of 25. w2p: conv2's weights as
+// [o][ky][3][2 taps][8]; dw2 [o][25][8] and ga (the pooled maps' gradient, [y][x][8], with a
+// vector of slack after it) are added to. The third vector of a row also reads (and, for ga,
+// adds zero to) the position after the row's last: the next row's first, or the slack.
+__attribute__((always_inline)) inline void conv2_gradients_paired(
+    const Geometry& g, const float* w2p, const float* an, const Active* by_filter,
+    const int32_t* filter_count, int64_t per_filter, const Active* by_position,
+    const int32_t* position_count, float* dw2, float* ga) {
+  constexpr int kC = kLanes / 2, kV = (kK + 1) / 2;  // channels per position, vectors per row
+  const int64_t row = static_cast<int64_t>(g.aw) * kC;
+  for (int64_t o = 0; o < g.c2; ++o) {
+    const Active* const e0 = by_filter + o * per_filter;
+    const Active* const e1 = e0 + filter_count[o];
+    if (e0 == e1) continue;
+    vf acc[kK][kV] = {};
+    for (const Active* e = e0; e != e1; ++e) {
+      const float* base = an + static_cast<int64_t>(e->index) * kC;
+      const float gv = e->grad;
+      for (int ky = 0; ky < kK; ++ky) {
+        for (int v = 0; v < kV; ++v) acc[ky][v] += load(base + ky * row + v * kLanes) * gv;
+      }
+    }
+    float* dw = dw2 + o * kTaps * kC;
+    for (int ky = 0; ky < kK; ++ky) {
+      for (int v = 0; v < kV; ++v) {
+        float t[kLanes];
+        store(t, acc[ky][v]);
+        for (int h = 0; h < 2 && 2 * v + h < kK; ++h) {
+          float* d = dw + (ky * kK + 2 * v + h) * kC;
+          for (int c = 0; c < kC; ++c) d[c] += t[h * kC + c];
+        }
+      }
+    }
+  }
+  const int64_t positions = static_cast<int64_t>(g.ph2) * g.pw2;
+  for (int64_t p = 0; p < positions; ++p) {
+    const Active* const e0 = by_position + p * g.c2;
+    const Active* const e1 = e0 + position_count[p];
+    if (e0 == e1) continue;
+    vf acc[kK][kV] = {};
+    for (const Active* e = e0; e != e1; ++e) {
+      const float* wp = w2p + static_cast<int64_t>(e->index) * kK * kV * kLanes;
+      const float gv = e->grad;
+      for (int ky = 0; ky < kK; ++ky) {
+        for (int v = 0; v < kV; ++v) acc[ky][v] += load(wp + (ky * kV + v) * kLanes) * gv;
+      }
+    }
+    const int64_t y = p / g.pw2, xx = p % g.pw2;
+    float* gp = ga + (y * g.aw + xx) * kC;
+    for (int ky = 0; ky < kK; ++ky) {
+      for (int v = 0; v < kV; ++v) {
+        float* q = gp + ky * row + v * kLanes;
+        store(q, load(q) + acc[ky][v]);
+      }
+    }
+  }
+}
+
 // The trunk's parameter gradients of images [n0, n1), written to sums: dw1 [25][c1p], db1
 // [c1p], dw2 [c2][25][c1p], db2 [c2], in that order (sums_size floats). go: the gradient of
-// the output (n, c2, oh, ow); w2o: conv2's weights as [o][25][c1p].
+// the output (n, c2, oh, ow); w2o: conv2's weights as [o][25][c1p], or for a paired geometry
+// as conv2_gradients_paired takes them.
 int64_t sums_size(const Geometry& g) { return kTaps * g.c1p + g.c1p + g.c2 * kTaps * g.c1p + g.c2; }
 
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void
@@ -196,7 +266,8 @@ backward_images(const Geometry& g, const float* w2o, const float* x, const float
   const int64_t s1 = kTaps * g.c1p, s2 = g.c2 * kTaps * g.c1p, kc = g.c1p / kLanes;
   const int nvb = (g.pw2 + kLanes - 1) / kLanes;  // vectors of pooled columns
   std::vector<float> padded(static_cast<size_t>((g.h + 4) * g.pw), 0.0f);
-  std::vector<float> ga(static_cast<size_t>(g.a_size));  // gradient of the pooled conv1 maps
+  // The gradient of the pooled conv1 maps, with a vector of slack (conv2_gradients_paired).
+  std::vector<float> ga(static_cast<size_t>(g.a_size + kLanes));
   std::vector<float> e_rows(static_cast<size_t>(nvb * (g.h + 4) * (kK + 1) * kLanes));
   // Each image's gradients are summed on their own, then added to the chunk's.
   std::vector<float> mine(static_cast<size_t>(sums_size(g)));
@@ -242,47 +313,52 @@ backward_images(const Geometry& g, const float* w2o, const float* x, const float
         }
       }
     }
-    // conv2's weights: per filter, the 25 taps' sums in registers over its active outputs.
-    for (int64_t o = 0; o < g.c2; ++o) {
-      const Active* const e0 = by_filter.data() + o * per_filter;
-      const Active* const e1 = e0 + filter_count[o];
-      if (e0 == e1) continue;
-      for (int64_t k = 0; k < kc; ++k) {
-        vf acc[kTaps];
-#pragma GCC unroll 25
-        for (int t = 0; t < kTaps; ++t) acc[t] = vf{};
-        for (const Active* e = e0; e != e1; ++e) {
-          const float* base = an + static_cast<int64_t>(e->index) * g.c1p + k * kLanes;
-          const float gv = e->grad;
-#pragma GCC unroll 25
-          for (int t = 0; t < kTaps; ++t) acc[t] += load(base + tap_off[t]) * gv;
-        }
-        float* dw = dw2 + o * kTaps * g.c1p + k * kLanes;
-#pragma GCC unroll 25
-        for (int t = 0; t < kTaps; ++t) store(dw + t * g.c1p, load(dw + t * g.c1p) + acc[t]);
-      }
-    }
-    // conv2's input: per position, the 25 taps' sums in registers over the outputs it feeds.
-    for (int y = 0; y < g.ph2; ++y) {
-      for (int xx = 0; xx < g.pw2; ++xx) {
-        const int64_t p = static_cast<int64_t>(y) * g.pw2 + xx;
-        const Active* const e0 = by_position.data() + p * g.c2;
-        const Active* const e1 = e0 + position_count[p];
+    if (g.pair) {
+      conv2_gradients_paired(g, w2o, an, by_filter.data(), filter_count.data(), per_filter,
+                             by_position.data(), position_count.data(), dw2, ga.data());
+    } else {
+      // conv2's weights: per filter, the 25 taps' sums in registers over its active outputs.
+      for (int64_t o = 0; o < g.c2; ++o) {
+        const Active* const e0 = by_filter.data() + o * per_filter;
+        const Active* const e1 = e0 + filter_count[o];
         if (e0 == e1) continue;
-        const int64_t off0 = (static_cast<int64_t>(y) * g.aw + xx) * g.c1p;
         for (int64_t k = 0; k < kc; ++k) {
           vf acc[kTaps];
-#pragma GCC unroll 25
+  #pragma GCC unroll 25
           for (int t = 0; t < kTaps; ++t) acc[t] = vf{};
           for (const Active* e = e0; e != e1; ++e) {
-            const float* wp = w2o + static_cast<int64_t>(e->index) * kTaps * g.c1p + k * kLanes;
+            const float* base = an + static_cast<int64_t>(e->index) * g.c1p + k * kLanes;
             const float gv = e->grad;
-#pragma GCC unroll 25
-            for (int t = 0; t < kTaps; ++t) acc[t] += load(wp + t * g.c1p) * gv;
+  #pragma GCC unroll 25
+            for (int t = 0; t < kTaps; ++t) acc[t] += load(base + tap_off[t]) * gv;
           }
-          float* gp = ga.data() + off0 + k * kLanes;
-#pragma GCC unroll 25
-          for (int t = 0; t < kTaps; ++t) store(gp + tap_off[t], load(gp + tap_off[t]) + acc[t]);
+          float* dw = dw2 + o * kTaps * g.c1p + k * kLanes;
+  #pragma GCC unroll 25
+          for (int t = 0; t < kTaps; ++t) store(dw + t * g.c1p, load(dw + t * g.c1p) + acc[t]);
+        }
+      }
+      // conv2's input: per position, the 25 taps' sums in registers over the outputs it feeds.
+      for (int y = 0; y < g.ph2; ++y) {
+        for (int xx = 0; xx < g.pw2; ++xx) {
+          const int64_t p = static_cast<int64_t>(y) * g.pw2 + xx;
+          const Active* const e0 = by_position.data() + p * g.c2;
+          const Active* const e1 = e0 + position_count[p];
+          if (e0 == e1) continue;
+          const int64_t off0 = (static_cast<int64_t>(y) * g.aw + xx) * g.c1p;
+          for (int64_t k = 0; k < kc; ++k) {
+            vf acc[kTaps];
+  #pragma GCC unroll 25
+            for (int t = 0; t < kTaps; ++t) acc[t] = vf{};
+            for (const Active* e = e0; e != e1; ++e) {
+              const float* wp = w2o + static_cast<int64_t>(e->index) * kTaps * g.c1p + k * kLanes;
+              const float gv = e->grad;
+  #pragma GCC unroll 25
+              for (int t = 0; t < kTaps; ++t) acc[t] += load(wp + t * g.c1p) * gv;
+            }
+            float* gp = ga.data() + off0 + k * kLanes;
+  #pragma GCC unroll 25
+            for (int t = 0; t < kTaps; ++t) store(gp + tap_off[t], load(gp + tap_off[t]) + acc[t]);
+          }
         }
       }
     }
@@ -341,11 +417,10 @@ backward_images(const Geometry& g, const float* w2o, const float* x, const float
       for (int t = 0; t < kTaps; ++t) dw1[t * g.c1p + c] = hsum(acc[t]);
       db1[c] = hsum(accb);
     }
-    // dw1, db1 and dw2 are whole vectors long (multiples of c1p); db2 follows them.
-    for (int64_t i = 0; i < s1 + g.c1p + s2; i += kLanes) {
-      store(sums + i, load(sums + i) + load(mine.data() + i));
-    }
-    for (int64_t i = 0; i < g.c2; ++i) sums[s1 + g.c1p + s2 + i] += db2[i];
+    const int64_t total = sums_size(g);
+    int64_t i = 0;
+    for (; i + kLanes <= total; i += kLanes) store(sums + i, load(sums + i) + load(mine.data() + i));
+    for (; i < total; ++i) sums[i] += mine[i];
   }
 }
 
@@ -394,7 +469,8 @@ StepResult KernelTrainStep::gradients(LeNet& net, const at::Tensor& x_in, const 
     i1_size_ = g.i1_size;
     c1_ = g.c1;
   }
-  if (static_cast<int64_t>(a_.size()) < n * g.a_size) a_.resize(n * g.a_size, 0.0f);
+  // A vector of slack after the last image (conv2_gradients_paired reads past a row's end).
+  if (static_cast<int64_t>(a_.size()) < n * g.a_size + kLanes) a_.resize(n * g.a_size + kLanes, 0.0f);
   if (static_cast<int64_t>(i1_.size()) < n * g.i1_size) i1_.resize(n * g.i1_size, 0);
   if (static_cast<int64_t>(i2_.size()) < n * g.out_size) i2_.resize(n * g.out_size, 0);
 
@@ -445,11 +521,14 @@ StepResult KernelTrainStep::gradients(LeNet& net, const at::Tensor& x_in, const 
   linear_rows(dh1, w1, at::Tensor(), dtrunk);
 
   // Backward through the trunk, in fixed chunks summed in order.
-  const at::Tensor w2o = at::constant_pad_nd(net->conv2->weight.detach()
-                                                 .reshape({g.c2, g.c1, kTaps})
-                                                 .permute({0, 2, 1}),
-                                             {0, g.c1p - g.c1})
-                             .contiguous();
+  // conv2's weights as [o][25][c1p], or paired: [o][ky][3][2 taps][8], the sixth tap zero.
+  const at::Tensor cw2 = net->conv2->weight.detach().reshape({g.c2, g.c1, kK, kK});
+  const at::Tensor w2o =
+      g.pair ? at::constant_pad_nd(cw2.permute({0, 2, 3, 1}), {0, g.c1p - g.c1, 0, 1})
+                   .contiguous()
+             : at::constant_pad_nd(cw2.reshape({g.c2, g.c1, kTaps}).permute({0, 2, 1}),
+                                   {0, g.c1p - g.c1})
+                   .contiguous();
   const int64_t chunks = (n + kChunk - 1) / kChunk, ss = sums_size(g);
   at::Tensor sums = at::empty({chunks, ss});
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
