@@ -192,7 +192,8 @@ TEST(KernelTrainStep, OneBatchsGradientsEqualLibTorchs) {
   // the loss within 1e-5, the right count exactly, and every parameter's gradient within 1e-4
   // of its largest magnitude. Table 1 on digits, a reader's wider network, and an odd one
   // (5 and 20 filters, 36x36 inputs: conv1 in a block of five, two vectors of pooled columns
-  // of which one is partly used, 13 classes), on real digits and on uniform noise.
+  // of which one is partly used, 13 classes), on real digits and on uniform noise; and the
+  // widest the kernels take (32-64, the verifier's width, with 3 classes as the letter reader).
   configure_threads(2);
   const Dataset digits = head(load_split(test::mnist_dir(), "test", 10), 64);
   struct Case {
@@ -203,6 +204,7 @@ TEST(KernelTrainStep, OneBatchsGradientsEqualLibTorchs) {
   const Case cases[] = {{LeNetWidths{}, 28, 10, false},
                         {LeNetWidths{}, 28, 10, true},
                         {LeNetWidths{16, 32, 128, 84}, 28, 10, false},
+                        {LeNetWidths{32, 64, 256, 128}, 28, 3, true},
                         {LeNetWidths{5, 20, 40, 30}, 36, 13, true}};
   for (const Case& c : cases) {
     LeNetOptions o;
