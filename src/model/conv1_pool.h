@@ -15,8 +15,6 @@ namespace adgap::kernel {
 
 // The padded input row length conv1_pool needs for images `w` wide: whole vectors of output
 // positions, plus the 4 columns of padding.
-typedef int32_t vi __attribute__((vector_size(kLanes * sizeof(int32_t))));
-
 inline int conv1_row_length(int w) { return (w + kLanes - 1) / kLanes * kLanes + 4; }
 
 struct Conv1Geometry {
@@ -77,17 +75,12 @@ __attribute__((always_inline)) inline void conv1_pool_block(const Conv1Geometry&
     const vi odd = even + 1;
     const int px0 = v0 * kLanes / 2, px_end = std::min(g.w / 2, px0 + kLanes);
     for (int c = 0; c < CB; ++c) {
-      const vf four[4] = {__builtin_shuffle(acc[c][0][0], acc[c][0][1], even),
-                          __builtin_shuffle(acc[c][0][0], acc[c][0][1], odd),
-                          __builtin_shuffle(acc[c][1][0], acc[c][1][1], even),
-                          __builtin_shuffle(acc[c][1][0], acc[c][1][1], odd)};
-      vf best = four[0];
-      vi idx = {};
-      for (int d = 1; d < 4; ++d) {
-        const vi more = four[d] > best;
-        best = more ? four[d] : best;
-        idx = more ? vi{} + d : idx;
-      }
+      vf best;
+      vi idx;
+      first_max4(__builtin_shuffle(acc[c][0][0], acc[c][0][1], even),
+                 __builtin_shuffle(acc[c][0][0], acc[c][0][1], odd),
+                 __builtin_shuffle(acc[c][1][0], acc[c][1][1], even),
+                 __builtin_shuffle(acc[c][1][0], acc[c][1][1], odd), best, idx);
       float m[kLanes];
       store(m, relu(best));
       float* ap = a + (static_cast<int64_t>(py + 2) * g.aw + 2) * g.c1p + c0 + c;

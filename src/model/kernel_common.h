@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -19,6 +20,7 @@ constexpr int kK = 5;       // kernel side
 constexpr int kLanes = 16;  // floats per vector
 
 typedef float vf __attribute__((vector_size(kLanes * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(kLanes * sizeof(int32_t))));
 
 inline vf load(const float* p) {
   vf v;
@@ -28,6 +30,19 @@ inline vf load(const float* p) {
 inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 inline vf relu(vf v) { return vmax(v, vf{}); }
+
+// The maximum of a 2x2 window's four values (row-major) and which it was, the first of equal
+// ones as LibTorch's pool; branch-free, as which one wins is data-dependent.
+inline void first_max4(vf v0, vf v1, vf v2, vf v3, vf& best, vi& idx) {
+  const vf v[4] = {v0, v1, v2, v3};
+  best = v[0];
+  idx = vi{};
+  for (int d = 1; d < 4; ++d) {
+    const vi more = v[d] > best;
+    best = more ? v[d] : best;
+    idx = more ? vi{} + d : idx;
+  }
+}
 
 // One input channel and both convolutions 5x5 with biases; LeNet builds them with stride 1
 // and padding 2 (lenet.cpp).

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "conv1_pool.h"
+#include "conv2_sums.h"
 
 namespace adgap {
 
@@ -28,46 +29,14 @@ struct Shape {
 };
 
 // conv2 + ReLU + 2x2 max-pool at Q pooled positions side by side from (qy, qx), K vectors of
-// filters: each input of the 2 x (2Q + 4) a kernel row reads is loaded once for every tap and
-// column that uses it (with one filter vector, two positions at once keep the multiply-adds,
-// not the loads, the limit).
+// filters (conv2_window_sums).
 template <int K, int Q>
 __attribute__((always_inline)) inline void conv2_pool_block(const TrunkKernelWeights& wt,
                                                             const Shape& s, const float* a,
                                                             float* out, int qy, int qx) {
   const int oh = s.h / 4, ow = s.w / 4;
-  const int64_t c1p = wt.c1p, c2p = wt.c2p;
-  constexpr int kRow = 2 * Q + kK - 1;  // inputs per row
   vf acc[Q][4][K];
-  for (int q = 0; q < Q; ++q) {
-    for (int p = 0; p < 4; ++p) {
-      for (int k = 0; k < K; ++k) acc[q][p][k] = load(wt.b2.data() + k * kLanes);
-    }
-  }
-  // The first block's top-left input, in the padded maps.
-  const float* base = a + (static_cast<int64_t>(2 * qy) * s.aw + 2 * qx) * c1p;
-  for (int64_t c = 0; c < wt.c1; ++c) {
-    for (int ky = 0; ky < kK; ++ky) {
-      float r0[kRow], r1[kRow];
-      const float* ip = base + static_cast<int64_t>(ky) * s.aw * c1p + c;
-      for (int j = 0; j < kRow; ++j) {
-        r0[j] = ip[j * c1p];
-        r1[j] = ip[(s.aw + j) * c1p];
-      }
-      const float* wp = wt.w2.data() + (c * kK + ky) * kK * c2p;
-      for (int kx = 0; kx < kK; ++kx) {
-        for (int k = 0; k < K; ++k) {
-          const vf wv = load(wp + kx * c2p + k * kLanes);
-          for (int q = 0; q < Q; ++q) {
-            acc[q][0][k] += wv * r0[2 * q + kx];
-            acc[q][1][k] += wv * r0[2 * q + kx + 1];
-            acc[q][2][k] += wv * r1[2 * q + kx];
-            acc[q][3][k] += wv * r1[2 * q + kx + 1];
-          }
-        }
-      }
-    }
-  }
+  conv2_window_sums<K, Q>(wt, a, s.aw, wt.c1p, qy, qx, acc);
   for (int q = 0; q < Q; ++q) {
     for (int k = 0; k < K; ++k) {
       const vf m = relu(vmax(vmax(acc[q][0][k], acc[q][1][k]), vmax(acc[q][2][k], acc[q][3][k])));

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "../model/conv1_pool.h"
+#include "../model/conv2_sums.h"
 #include "adgap/model/trunk_kernel.h"
 
 namespace adgap {
@@ -83,52 +84,18 @@ Geometry geometry(int64_t h, int64_t w, const TrunkKernelWeights& wt) {
 
 // conv2 + ReLU + max-pool at Q pooled positions side by side from (qy, qx) of one image's
 // padded pooled conv1 maps `a` into `out` (c2 planes of oh x ow) and the pool's argmax into i2
-// (same layout), K vectors of filters; each input a kernel row reads is loaded once for every
-// tap and column that uses it.
+// (same layout), K vectors of filters (conv2_window_sums).
 template <int K, int Q>
 __attribute__((always_inline)) inline void conv2_block(const TrunkKernelWeights& wt,
                                                        const Geometry& g, const float* a,
                                                        float* out, uint8_t* i2, int qy, int qx) {
-  constexpr int kRow = 2 * Q + kK - 1;  // inputs per row
   vf acc[Q][4][K];
-  for (int q = 0; q < Q; ++q) {
-    for (int p = 0; p < 4; ++p) {
-      for (int k = 0; k < K; ++k) acc[q][p][k] = load(wt.b2.data() + k * kLanes);
-    }
-  }
-  const float* base = a + (static_cast<int64_t>(2 * qy) * g.aw + 2 * qx) * g.c1p;
-  for (int64_t c = 0; c < g.c1; ++c) {
-    for (int ky = 0; ky < kK; ++ky) {
-      float r0[kRow], r1[kRow];
-      const float* ip = base + static_cast<int64_t>(ky) * g.aw * g.c1p + c;
-      for (int j = 0; j < kRow; ++j) {
-        r0[j] = ip[j * g.c1p];
-        r1[j] = ip[(g.aw + j) * g.c1p];
-      }
-      const float* wp = wt.w2.data() + (c * kK + ky) * kK * g.c2p;
-      for (int kx = 0; kx < kK; ++kx) {
-        for (int k = 0; k < K; ++k) {
-          const vf wv = load(wp + kx * g.c2p + k * kLanes);
-          for (int q = 0; q < Q; ++q) {
-            acc[q][0][k] += wv * r0[2 * q + kx];
-            acc[q][1][k] += wv * r0[2 * q + kx + 1];
-            acc[q][2][k] += wv * r1[2 * q + kx];
-            acc[q][3][k] += wv * r1[2 * q + kx + 1];
-          }
-        }
-      }
-    }
-  }
+  conv2_window_sums<K, Q>(wt, a, g.aw, g.c1p, qy, qx, acc);
   for (int q = 0; q < Q; ++q) {
     for (int k = 0; k < K; ++k) {
-      // The first maximum of the window (as LibTorch's pool), branch-free.
-      vf best = acc[q][0][k];
-      vi idx = {};
-      for (int d = 1; d < 4; ++d) {
-        const vi more = acc[q][d][k] > best;
-        best = more ? acc[q][d][k] : best;
-        idx = more ? vi{} + d : idx;
-      }
+      vf best;
+      vi idx;
+      first_max4(acc[q][0][k], acc[q][1][k], acc[q][2][k], acc[q][3][k], best, idx);
       float r[kLanes];
       store(r, relu(best));
       for (int l = 0; l < kLanes && k * kLanes + l < g.c2; ++l) {
