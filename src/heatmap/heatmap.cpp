@@ -1,6 +1,7 @@
 #include "adgap/heatmap/heatmap.h"
 
 #include "adgap/heatmap/paper_kernel.h"
+#include "adgap/util/threads.h"
 
 #include <ATen/ATen.h>
 #include <opencv2/imgproc.hpp>
@@ -145,7 +146,8 @@ cv::Mat raw_heatmap(LeNet& net, const cv::Mat& gray, const std::vector<float>& w
   const EvalModeGuard eval_mode(net);
   PaperKernelWeights own_weights;
   const PaperKernelWeights* own = nullptr;
-  if (cfg.mode == MapMode::kPaper && !cfg.reference && paper_kernel_supports(net)) {
+  if (cfg.mode == MapMode::kPaper && !cfg.reference && own_kernels_enabled() &&
+      paper_kernel_supports(net)) {
     own_weights = PaperKernelWeights::from(net, weights);
     own = &own_weights;
   }

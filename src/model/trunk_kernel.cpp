@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "adgap/util/threads.h"
 #include "conv1_pool.h"
 #include "conv2_sums.h"
 
@@ -168,7 +169,8 @@ at::Tensor inference_trunk(LeNet& net, const at::Tensor& x) {
   const bool fits = x.dim() == 4 && x.size(1) == 1 && x.size(2) % 4 == 0 &&
                     x.size(3) % 4 == 0 && x.size(2) > 0 && x.size(3) > 0 &&
                     x.scalar_type() == at::kFloat;
-  if (c10::GradMode::is_enabled() || !fits || !trunk_kernel_supports(net)) {
+  if (c10::GradMode::is_enabled() || !fits || !own_kernels_enabled() ||
+      !trunk_kernel_supports(net)) {
     return net->trunk(x, TrunkMode::kPooled);
   }
   return pooled_trunk(TrunkKernelWeights::from(net), x);

@@ -15,6 +15,7 @@
 #include "adgap/train/train_step.h"
 #include "adgap/util/progress.h"
 #include "adgap/util/seed.h"
+#include "adgap/util/threads.h"
 
 namespace adgap {
 
@@ -119,7 +120,7 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
 
   // adgap's kernels for the steps where they apply (train_step.h).
   std::optional<KernelTrainStep> own;
-  if (!cfg.libtorch_kernels && r.meta.in_channels == 1 &&
+  if (!cfg.libtorch_kernels && own_kernels_enabled() && r.meta.in_channels == 1 &&
       KernelTrainStep::supports(r.net, r.meta.input_size, r.meta.input_size)) {
     own.emplace();
   }

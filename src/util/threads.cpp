@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -26,6 +28,61 @@ void configure_allocator() {
 #endif
 }
 
+namespace {
+
+enum class KernelChoice { kAuto, kOwn, kLibTorch, kInvalid };
+
+KernelChoice kernel_choice() {
+  static const KernelChoice c = [] {
+    const char* e = std::getenv("ADGAP_KERNELS");
+    if (!e || !*e || std::strcmp(e, "auto") == 0) return KernelChoice::kAuto;
+    if (std::strcmp(e, "own") == 0) return KernelChoice::kOwn;
+    if (std::strcmp(e, "libtorch") == 0) return KernelChoice::kLibTorch;
+    return KernelChoice::kInvalid;
+  }();
+  return c;
+}
+
+bool cpu_has_avx512() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool v = __builtin_cpu_supports("avx512f");
+  return v;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+bool own_kernels_enabled() {
+  switch (kernel_choice()) {
+    case KernelChoice::kOwn:
+      return true;
+    case KernelChoice::kLibTorch:
+      return false;
+    default:
+      return cpu_has_avx512();
+  }
+}
+
+std::string kernels_description() {
+  const std::string over = " (ADGAP_KERNELS=" + std::string(own_kernels_enabled() ? "libtorch" : "own") +
+                           " to change)";
+  switch (kernel_choice()) {
+    case KernelChoice::kOwn:
+      return "kernels: adgap's (ADGAP_KERNELS=own)";
+    case KernelChoice::kLibTorch:
+      return "kernels: LibTorch's (ADGAP_KERNELS=libtorch)";
+    case KernelChoice::kInvalid:
+      return std::string("kernels: ADGAP_KERNELS='") + std::getenv("ADGAP_KERNELS") +
+             "' is not own, libtorch or auto; " +
+             (cpu_has_avx512() ? "adgap's (AVX-512)" : "LibTorch's (no AVX-512 on this CPU)");
+    default:
+      return cpu_has_avx512() ? "kernels: adgap's (AVX-512)" + over
+                              : "kernels: LibTorch's (no AVX-512 on this CPU)" + over;
+  }
+}
+
 std::string configure_threads(int intra_op_threads) {
   configure_allocator();
   if (intra_op_threads <= 0) {
@@ -45,7 +102,8 @@ std::string configure_threads(int intra_op_threads) {
     set(1);
     blas = "OpenBLAS threads: 1";
   }
-  return "intra-op threads: " + std::to_string(at::get_num_threads()) + ", " + blas;
+  return "intra-op threads: " + std::to_string(at::get_num_threads()) + ", " + blas + "; " +
+         kernels_description();
 }
 
 }  // namespace adgap
