@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The Python package against the CLI on the same images, side by side, alternating, ROUNDS
-# rounds (default 3), medians: per-image time of `adgap detect` (the time it reports: decoding,
-# detection, JSON; not the process start or the model loading) against Python's
-# Localizer.detect_files() and a loop of detect(read_image(path)) (after `import adgap` and
-# adgap.load()). Two settings: one image at a time on both cores (--workers 1 / workers=1),
+# The Python package against the CLI on the same images, side by side, ROUNDS rounds (default
+# 5; who goes first alternates), medians: per-image time of `adgap detect` (the time it
+# reports: decoding, detection, JSON; not the process start or the model loading) against
+# Python's Localizer.detect_files() and a loop of detect(read_image(path)) (after `import adgap`
+# and adgap.load()). Two settings: one image at a time on both cores (--workers 1 / workers=1),
 # and the CLI's default of two workers sharing the cores (detect_files(workers=2)). Checks
 # that every Python result equals the CLI's. Writes docs/results/python_speed.md.
 # Usage: bench/python_speed.sh [ROUNDS] [MODEL]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-3}
+rounds=${1:-5}
 model=${2:-runs/demo/model.pt}
 [[ -x build/adgap ]] || bash scripts/build.sh
 [[ -f "$model" ]] || { echo "bench/python_speed.sh: $model: no model (run the demo first)" >&2; exit 1; }
@@ -52,9 +52,9 @@ same = sum(a == b for a, b in zip(res, cli)) + sum(a == b for a, b in zip(res_lo
 open(f"{tmp}/same.txt", "a").write(f"{same} {2 * len(paths)}\n")
 PY
 }
-for r in $(seq "$rounds"); do
-  cli 1 one; py 1 one
-  cli 0 two; py 2 two
+for r in $(seq "$rounds"); do  # who goes first alternates
+  if ((r % 2)); then cli 1 one; py 1 one; cli 0 two; py 2 two
+  else py 1 one; cli 1 one; py 2 two; cli 0 two; fi
   echo "round $r done" >&2
 done
 /usr/bin/python3 - "$tmp" "$n" "$model" "$rounds" <<'PY'
