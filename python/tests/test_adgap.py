@@ -201,9 +201,11 @@ def test_setup_makes_import_adgap_work_from_anywhere(tmp_path):
     pth = list(site.glob("*.pth"))
     assert len(pth) == 1
     env.pop("PYTHONPATH", None)
+    # -S: none of the machine's own site directories (a setup run earlier on this machine may
+    # have put another tree's adgap.pth there), only the scratch one.
     code = ("import site, sys; site.addsitedir(sys.argv[1]); import adgap; "
             "print(adgap.__file__); print(adgap._adgap.CLI)")
-    p = subprocess.run(["/usr/bin/python3", "-c", code, str(site)], cwd=str(tmp_path),
+    p = subprocess.run(["/usr/bin/python3", "-S", "-c", code, str(site)], cwd=str(tmp_path),
                        env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     pkg, cli = p.stdout.split()
