@@ -9,10 +9,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 model=${2:-runs/demo/model.pt}
-[[ -x build/adgap ]] || bash scripts/build.sh
-[[ -f "$model" ]] || { echo "bench/dask_scale.sh: $model: no model (run the demo first)" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 N_SCENES=24 source bench/python_images.sh
-export PYTHONPATH="$PWD/build/python${PYTHONPATH:+:$PYTHONPATH}"
 /usr/bin/python3 bench/dask_scale.py "$model" "$tmp" "$rounds"

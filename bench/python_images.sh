@@ -1,6 +1,13 @@
-# Sourced by the Python benchmarks: writes the image set to "$tmp/img" and its list to
-# "$tmp/list.txt": N_SCENES scenes of benchmark v2's eval split and the first six of
-# plasma-workspace-wallpapers' photos scaled to 1280x800 (1 megapixel; busy textures).
+# Sourced by the Python benchmarks, with $model set: builds adgap if needed, checks the model,
+# makes the scratch directory $tmp (removed on exit), writes the image set to "$tmp/img" and its
+# list to "$tmp/list.txt" (N_SCENES scenes of benchmark v2's eval split and the first six of
+# plasma-workspace-wallpapers' photos scaled to 1280x800: 1 megapixel, busy textures), and puts
+# build/python on PYTHONPATH.
+[[ -x build/adgap ]] || bash scripts/build.sh
+[[ -f "$model" ]] || { echo "$0: $model: no model (run the demo first)" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export PYTHONPATH="$PWD/build/python${PYTHONPATH:+:$PYTHONPATH}"
 ./build/adgap scenes --kind v2 --split eval --count "${N_SCENES:-12}" --out "$tmp/img" >/dev/null
 mapfile -t walls < <(ls /usr/share/wallpapers/*/contents/images/1280x800.jpg | sort | head -6)
 [[ ${#walls[@]} -eq 6 ]] || { echo "plasma-workspace-wallpapers is missing (scripts/deps.sh installs it)" >&2; exit 1; }

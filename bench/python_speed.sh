@@ -11,13 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 model=${2:-runs/demo/model.pt}
-[[ -x build/adgap ]] || bash scripts/build.sh
-[[ -f "$model" ]] || { echo "bench/python_speed.sh: $model: no model (run the demo first)" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 source bench/python_images.sh
 n=$(wc -l < "$tmp/list.txt")
-export PYTHONPATH="$PWD/build/python${PYTHONPATH:+:$PYTHONPATH}"
 
 cli() {  # workers, tag: appends "tag seconds" to times.txt
   local out

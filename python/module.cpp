@@ -9,8 +9,10 @@
 #include <opencv2/core.hpp>
 
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "adgap/adgap.h"
@@ -30,23 +32,18 @@ template <typename T>
 T option_value(const std::string& name, const py::handle& value, const char* expected) {
   // bool is an int in Python: refuse it where a number is meant, and numbers where a bool is.
   const bool is_bool = py::isinstance<py::bool_>(value);
+  bool ok = true;
   if constexpr (std::is_same_v<T, bool>) {
-    if (!is_bool) {
-      throw py::type_error("option '" + name + "': expected " + expected + ", got " +
-                           std::string(py::str(py::type::handle_of(value).attr("__name__"))));
-    }
+    ok = is_bool;
   } else if constexpr (std::is_arithmetic_v<T>) {
-    const bool ok = !is_bool && (py::isinstance<py::int_>(value) ||
-                                 (std::is_floating_point_v<T> && py::isinstance<py::float_>(value)));
-    if (!ok) {
-      throw py::type_error("option '" + name + "': expected " + expected + ", got " +
-                           std::string(py::str(py::type::handle_of(value).attr("__name__"))));
-    }
+    ok = !is_bool && (py::isinstance<py::int_>(value) ||
+                      (std::is_floating_point_v<T> && py::isinstance<py::float_>(value)));
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (!py::isinstance<py::str>(value)) {
-      throw py::type_error("option '" + name + "': expected " + expected + ", got " +
-                           std::string(py::str(py::type::handle_of(value).attr("__name__"))));
-    }
+    ok = py::isinstance<py::str>(value);
+  }
+  if (!ok) {
+    throw py::type_error("option '" + name + "': expected " + expected + ", got " +
+                         std::string(py::str(py::type::handle_of(value).attr("__name__"))));
   }
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     const long long v = value.cast<long long>();
@@ -58,7 +55,7 @@ T option_value(const std::string& name, const py::handle& value, const char* exp
   return value.cast<T>();
 }
 
-// Options from keyword arguments; an unknown name is a TypeError listing the known ones.
+// Options from keyword arguments; an unknown name is a TypeError naming it.
 Options options_from(const py::dict& kwargs) {
   Options o;
   for (const auto& [key, value] : kwargs) {
@@ -107,7 +104,6 @@ Options options_from(const py::dict& kwargs) {
 // A view of a NumPy uint8 image (H, W) or (H, W, C) with C in 1, 3, 4; `keep` holds the
 // C-contiguous array the view points into (the input itself when it already is one).
 ImageView view_of(const py::array& image, py::array* keep) {
-  if (!py::isinstance<py::array>(image)) throw py::type_error("image: expected a NumPy array");
   if (!image.dtype().is(py::dtype::of<uint8_t>())) {
     throw py::type_error("image: dtype " + std::string(py::str(image.dtype())) +
                          "; expected uint8 (convert with image.astype(numpy.uint8))");

@@ -66,21 +66,17 @@ bool own_kernels_enabled() {
 }
 
 std::string kernels_description() {
-  const std::string over = " (ADGAP_KERNELS=" + std::string(own_kernels_enabled() ? "libtorch" : "own") +
-                           " to change)";
-  switch (kernel_choice()) {
-    case KernelChoice::kOwn:
-      return "kernels: adgap's (ADGAP_KERNELS=own)";
-    case KernelChoice::kLibTorch:
-      return "kernels: LibTorch's (ADGAP_KERNELS=libtorch)";
-    case KernelChoice::kInvalid:
-      return std::string("kernels: ADGAP_KERNELS='") + std::getenv("ADGAP_KERNELS") +
-             "' is not own, libtorch or auto; " +
-             (cpu_has_avx512() ? "adgap's (AVX-512)" : "LibTorch's (no AVX-512 on this CPU)");
-    default:
-      return cpu_has_avx512() ? "kernels: adgap's (AVX-512)" + over
-                              : "kernels: LibTorch's (no AVX-512 on this CPU)" + over;
+  const KernelChoice c = kernel_choice();
+  if (c == KernelChoice::kOwn) return "kernels: adgap's (ADGAP_KERNELS=own)";
+  if (c == KernelChoice::kLibTorch) return "kernels: LibTorch's (ADGAP_KERNELS=libtorch)";
+  const std::string by_cpu =
+      cpu_has_avx512() ? "adgap's (AVX-512)" : "LibTorch's (no AVX-512 on this CPU)";
+  if (c == KernelChoice::kInvalid) {
+    return std::string("kernels: ADGAP_KERNELS='") + std::getenv("ADGAP_KERNELS") +
+           "' is not own, libtorch or auto; " + by_cpu;
   }
+  return "kernels: " + by_cpu + " (ADGAP_KERNELS=" + (cpu_has_avx512() ? "libtorch" : "own") +
+         " to change)";
 }
 
 std::string configure_threads(int intra_op_threads) {
