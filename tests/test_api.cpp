@@ -201,6 +201,17 @@ TEST(Batch, PathListsAndShards) {
   EXPECT_EQ(read_path_list(dir.file("list.txt")),
             (std::vector<std::string>{"a.png", "b c.png", "d.png"}));
   EXPECT_THROW(read_path_list(dir.file("none.txt")), std::runtime_error);
+  // Binary data is not a list of paths (results name every path in JSON, which is UTF-8).
+  std::ofstream(dir.file("bin.txt")) << "a.png\n\xf7\x01\xff.png\n";
+  try {
+    read_path_list(dir.file("bin.txt"));
+    ADD_FAILURE() << "binary list accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              dir.file("bin.txt") + ": line 2 is not a path (binary data, or not UTF-8 text)");
+  }
+  std::ofstream(dir.file("utf8.txt")) << "caf\xc3\xa9.png\n";
+  EXPECT_EQ(read_path_list(dir.file("utf8.txt")), (std::vector<std::string>{"caf\xc3\xa9.png"}));
   const std::vector<std::string> all = {"0", "1", "2", "3", "4", "5", "6"};
   EXPECT_EQ(shard_of(all, 0, 3), (std::vector<std::string>{"0", "3", "6"}));
   EXPECT_EQ(shard_of(all, 2, 3), (std::vector<std::string>{"2", "5"}));

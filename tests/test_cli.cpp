@@ -1,6 +1,7 @@
 // The adgap CLI as a user meets it: help, bad arguments, missing or broken files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -89,7 +90,7 @@ TEST(Cli, MissingDataOrModelGivesOneLineNamingTheFile) {
   test::write_bytes(dir.file("junk.pt"), {'n', 'o', 't', ' ', 'a', ' ', 'm', 'o', 'd', 'e', 'l'});
   r = run_cli("eval --model " + dir.file("junk.pt") + " --data " + test::mnist_dir());
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find(dir.file("junk.pt") + ": not a readable model file"), std::string::npos)
+  EXPECT_NE(r.out.find(dir.file("junk.pt") + ": no adgap checksum at the end"), std::string::npos)
       << r.out;
 }
 
@@ -148,6 +149,24 @@ TEST(Cli, BadImagesGiveOneLineAndWriteNothing) {
                     {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
   test::write_bytes(dir.file("zero.png"), png_header(0, 0));
   test::write_bytes(dir.file("huge.png"), png_header(200000, 300000));
+  // Damaged PNGs and JPEGs that OpenCV would decode in part (libpng and libjpeg printing their
+  // own lines): a cut file, a flipped byte in the image data, a size raised past the data.
+  cv::Mat noise(60, 80, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  std::vector<uint8_t> png;
+  cv::imencode(".png", noise, png);
+  test::write_bytes(dir.file("cut.png"), std::vector<uint8_t>(png.begin(), png.end() - 200));
+  std::vector<uint8_t> flipped = png;
+  flipped[png.size() / 2] ^= 0x40;
+  test::write_bytes(dir.file("crc.png"), flipped);
+  std::vector<uint8_t> taller = png;
+  taller[22] = 0x10;  // height 60 -> 4156 (IHDR's CRC made right again)
+  const uLong ihdr_crc = crc32(crc32(0L, Z_NULL, 0), &taller[12], 17);
+  for (int k = 0; k < 4; ++k) taller[29 + k] = static_cast<uint8_t>(ihdr_crc >> (24 - 8 * k));
+  test::write_bytes(dir.file("taller.png"), taller);
+  std::vector<uint8_t> jpg;
+  cv::imencode(".jpg", noise, jpg);
+  test::write_bytes(dir.file("cut.jpg"), std::vector<uint8_t>(jpg.begin(), jpg.end() - 300));
   const struct {
     const char* file;
     const char* says;
@@ -157,6 +176,10 @@ TEST(Cli, BadImagesGiveOneLineAndWriteNothing) {
       {"zero.png", "zero.png: declares a 0x0 image"},
       {"huge.png", "huge.png: declares 200000x300000 pixels, over the limit"},
       {"missing.png", "missing.png: no such file"},
+      {"cut.png", "cut.png: truncated PNG"},
+      {"crc.png", "crc.png: corrupt PNG (chunk IDAT at byte "},
+      {"taller.png", "taller.png: PNG image data ends early"},
+      {"cut.jpg", "cut.jpg: truncated JPEG (no end-of-image marker)"},
   };
   for (const auto& c : cases) {
     // heatmap checks every image first: nothing is written, not even for the good one.

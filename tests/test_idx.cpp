@@ -154,8 +154,30 @@ TEST(Dataset, MismatchedCountsAndLabelRangeAreReported) {
   labels[3] = 7;
   test::write_bytes(dir.file("t10k-labels-idx1-ubyte"), idx_bytes(kIdxMagicLabels, {10}, labels));
   expect_idx_error([&] { load_split(dir.str(), "test", /*num_classes=*/3); },
-                   "label 7 out of range");
+                   "t10k-labels-idx1-ubyte: label 7 at index 3 is out of range for 3 classes");
   expect_idx_error([&] { load_split(dir.str() + "/missing", "train"); }, "not found");
+}
+
+// One damaged label byte must not make a 201-class dataset: without a given class count, every
+// class up to the largest label needs images, else the first label past the gap is named.
+TEST(Dataset, ClassCountFromLabelsNeedsEveryClassUpToTheLargest) {
+  TempDir dir;
+  test::write_split(dir.str(), "train", 40, 4, 4, 10);  // labels i % 10
+  std::vector<uint8_t> labels(40);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % 10);
+  labels[17] = 200;  // was 7; 7 still has images (indices 7, 27, 37)
+  test::write_bytes(dir.file("train-labels-idx1-ubyte"), idx_bytes(kIdxMagicLabels, {40}, labels));
+  expect_idx_error([&] { load_split(dir.str(), "train"); },
+                   "train-labels-idx1-ubyte: label 200 at index 17, but no image has label 10");
+  // Given the class count (the model's, or --classes), the labels need only be below it.
+  EXPECT_EQ(load_split(dir.str(), "train", 201).num_classes, 201);
+  expect_idx_error([&] { load_split(dir.str(), "train", 10); },
+                   "label 200 at index 17 is out of range for 10 classes");
+  // A class that lost its only image is a gap too, even with the largest label intact.
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<uint8_t>(i % 10 == 4 ? 3 : i % 10);
+  test::write_bytes(dir.file("train-labels-idx1-ubyte"), idx_bytes(kIdxMagicLabels, {40}, labels));
+  expect_idx_error([&] { load_split(dir.str(), "train"); },
+                   "label 5 at index 5, but no image has label 4");
 }
 
 TEST(Dataset, RealMnist) {

@@ -2,12 +2,17 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "adgap/data/dataset.h"
 #include "adgap/eval/evaluate.h"
+#include "adgap/io/atomic_file.h"
+#include "adgap/io/checksum.h"
 #include "adgap/model/model_file.h"
 #include "adgap/report/training_report.h"
+#include "adgap/train/checkpoint.h"
 #include "adgap/train/train_step.h"
 #include "adgap/train/trainer.h"
 #include "adgap/util/threads.h"
@@ -165,6 +170,107 @@ TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
   // A different seed does not silently resume someone else's run.
   cfg.seed = 8;
   EXPECT_THROW(train_model(small, nullptr, cfg, nullptr), std::runtime_error);
+}
+
+// Model and checkpoint files carry a whole-file checksum: any one flipped byte, anywhere, is
+// refused with one line naming the file, before LibTorch parses anything.
+TEST_F(TrainTest, AFlippedByteAnywhereIsRefused) {
+  const Dataset small = head(*train_, 300);
+  test::TempDir dir;
+  TrainConfig cfg;
+  cfg.epochs = 1;
+  cfg.batch_size = 100;
+  cfg.progress = false;
+  cfg.out_dir = dir.str();
+  ASSERT_TRUE(train_model(small, nullptr, cfg, nullptr).finished);
+  for (const std::string name : {"model.pt", "checkpoint.pt"}) {
+    const std::vector<uint8_t> good = test::read_bytes(dir.file(name));
+    ASSERT_GT(good.size(), 1000u);
+    // Every 1009th byte, and each of the checksum trailer's 20.
+    std::vector<size_t> where;
+    for (size_t i = 0; i < good.size(); i += 1009) where.push_back(i);
+    for (size_t i = good.size() - 20; i < good.size(); ++i) where.push_back(i);
+    int refused = 0;
+    for (size_t i : where) {
+      std::vector<uint8_t> bad = good;
+      bad[i] ^= 0x10;
+      test::write_bytes(dir.file("bad.pt"), bad);
+      try {
+        if (name == "model.pt") {
+          load_model(dir.file("bad.pt"));
+        } else {
+          LeNet net(LeNetOptions{});
+          torch::optim::Adam opt(net->parameters());
+          ModelMeta meta;
+          TrainResult r;
+          TrainProgress p;
+          p.result = &r;
+          load_checkpoint(dir.file("bad.pt"), net, meta, opt, p);
+        }
+        ADD_FAILURE() << name << " with byte " << i << " flipped was loaded";
+      } catch (const ChecksumError& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.rfind(dir.file("bad.pt") + ": ", 0), 0u) << what;
+        EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+        ++refused;
+      }
+    }
+    EXPECT_EQ(refused, static_cast<int>(where.size())) << name;
+    // A truncated file and the file without its trailer are refused too.
+    test::write_bytes(dir.file("bad.pt"), std::vector<uint8_t>(good.begin(), good.end() - 1));
+    EXPECT_THROW(load_model(dir.file("bad.pt")), ChecksumError);
+    test::write_bytes(dir.file("bad.pt"), std::vector<uint8_t>(good.begin(), good.end() - 20));
+    EXPECT_THROW(load_model(dir.file("bad.pt")), ChecksumError);
+  }
+}
+
+// A diverging run (a step size of 1e30 sends the weights past float's range after one update)
+// stops at the first non-finite loss, before that update, with one line; the checkpoint of the
+// last finished epoch is left exactly as it was and no model.pt is written.
+TEST_F(TrainTest, NonFiniteLossStopsTrainingAndKeepsTheLastCheckpoint) {
+  const Dataset tiny = head(*train_, 100);  // one batch an epoch
+  test::TempDir b;
+  TrainConfig cfg;
+  cfg.epochs = 3;
+  cfg.batch_size = 100;
+  cfg.lr = 1e30;
+  cfg.lr_decay = 0;
+  cfg.progress = false;
+  cfg.out_dir = b.str();
+  cfg.stop_after = 1;
+  ASSERT_FALSE(train_model(tiny, nullptr, cfg, nullptr).finished);  // epoch 1's loss is finite
+  const std::vector<uint8_t> epoch1 = test::read_bytes(b.file("checkpoint.pt"));
+
+  cfg.resume = true;
+  cfg.stop_after = 0;
+  try {
+    train_model(tiny, nullptr, cfg, nullptr);
+    FAIL() << "a diverged run went on";
+  } catch (const TrainingDiverged& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("at epoch 2, batch 1 (update 2)"), std::string::npos) << what;
+    EXPECT_NE(what.find(b.file("checkpoint.pt") + " (after epoch 1) is the last good state"),
+              std::string::npos)
+        << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  EXPECT_EQ(test::read_bytes(b.file("checkpoint.pt")), epoch1);
+  EXPECT_FALSE(std::filesystem::exists(b.file("model.pt")));
+}
+
+// A run killed mid-write leaves NAME.tmp.PID; the next run removes it (and only dead ones').
+TEST(AtomicFile, StaleTemporariesOfDeadProcessesAreRemoved) {
+  test::TempDir dir;
+  test::write_bytes(dir.file("checkpoint.pt.tmp.999999999"), {1});  // no such process
+  test::write_bytes(dir.file("model.pt.tmp.1"), {1});               // init: alive
+  const std::string mine = "model.pt.tmp." + std::to_string(::getpid());
+  test::write_bytes(dir.file(mine), {1});
+  test::write_bytes(dir.file("notes.tmp.txt"), {1});
+  EXPECT_EQ(remove_stale_temporaries(dir.str()), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("checkpoint.pt.tmp.999999999")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("model.pt.tmp.1")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file(mine)));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("notes.tmp.txt")));
 }
 
 // The gradient of the mean NLL loss by LibTorch's layers and autograd in double precision (the

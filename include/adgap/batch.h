@@ -36,7 +36,8 @@ struct BatchSummary {
 using BatchCallback = std::function<void(const ImageResult& result, const ImageView* image)>;
 
 // The paths in a list file, one per line ("-": standard input); blank lines are skipped and a
-// trailing CR is dropped. Throws std::runtime_error naming the file when it cannot be read.
+// trailing CR is dropped. Throws std::runtime_error naming the file when it cannot be read, is
+// over 256 MiB (io/limits.h), or has a line that is not a path (not UTF-8 text, or binary).
 std::vector<std::string> read_path_list(const std::string& file);
 
 // The paths at positions p with p % count == index, in order. Throws std::invalid_argument

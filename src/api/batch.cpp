@@ -10,30 +10,68 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "adgap/detect/detector.h"
 #include "adgap/io/atomic_file.h"
+#include "adgap/io/limits.h"
 #include "adgap/util/progress.h"
 
 namespace adgap {
 
+namespace {
+
+// Whether `s` is valid UTF-8 (results are JSON, which names every path) without NUL or other
+// control characters but tab.
+bool is_path_text(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 && c != '\t') return false;
+      ++i;
+      continue;
+    }
+    const size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<std::string> read_path_list(const std::string& file) {
-  std::ifstream in;
-  std::istream* is = &std::cin;
-  if (file != "-") {
-    in.open(file);
-    if (!in) throw std::runtime_error(file + ": cannot open the list of images");
-    is = &in;
+  std::string text;
+  if (file == "-") {
+    char buf[1 << 16];
+    while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+      text.append(buf, static_cast<size_t>(std::cin.gcount()));
+      if (text.size() > kMaxListBytes) {
+        throw std::runtime_error("-: the list of images on standard input is over the limit of " +
+                                 std::to_string(kMaxListBytes) + " bytes");
+      }
+    }
+  } else {
+    text = read_whole_file(file, kMaxListBytes, "list of images");
   }
   std::vector<std::string> paths;
-  for (std::string line; std::getline(*is, line);) {
+  std::istringstream is(text);
+  size_t number = 0;
+  for (std::string line; std::getline(is, line);) {
+    ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (!is_path_text(line)) {
+      throw std::runtime_error(file + ": line " + std::to_string(number) +
+                               " is not a path (binary data, or not UTF-8 text)");
+    }
     paths.push_back(line);
   }
-  if (is->bad()) throw std::runtime_error(file + ": read error in the list of images");
   return paths;
 }
 

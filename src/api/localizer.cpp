@@ -8,6 +8,7 @@
 #include "adgap/detect/detector.h"
 #include "adgap/detect/numbers.h"
 #include "adgap/io/image.h"
+#include "adgap/io/limits.h"
 #include "adgap/util/threads.h"
 
 namespace adgap {
@@ -21,10 +22,10 @@ cv::Mat gray_of(const ImageView& v) {
     throw std::invalid_argument("image: size " + std::to_string(v.width) + "x" +
                                 std::to_string(v.height) + " is empty");
   }
-  if (int64_t{v.width} * v.height > kMaxImagePixels) {
+  if (int64_t{v.width} * v.height > max_image_pixels()) {
     throw std::invalid_argument("image: " + std::to_string(v.width) + "x" +
                                 std::to_string(v.height) + " pixels, over the limit of " +
-                                std::to_string(kMaxImagePixels));
+                                std::to_string(max_image_pixels()));
   }
   if (v.channels != 1 && v.channels != 3 && v.channels != 4) {
     throw std::invalid_argument("image: " + std::to_string(v.channels) +

@@ -21,6 +21,44 @@ std::string find_idx_file(const std::string& dir, const std::string& split,
                  ".gz): no IDX dataset there (scripts/fetch_mnist.sh fetches MNIST)");
 }
 
+namespace {
+
+std::string label_at(const std::vector<uint8_t>& labels, size_t i) {
+  return "label " + std::to_string(labels[i]) + " at index " + std::to_string(i);
+}
+
+// The class count: `given` (the model's, or --classes), every label below it; or, with
+// given == 0, the largest label + 1, provided every class up to it has images, so that one
+// damaged label byte cannot silently make a 201-class model.
+int64_t checked_class_count(const std::vector<uint8_t>& labels, int64_t given,
+                            const std::string& path) {
+  if (given > 0) {
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (labels[i] >= given) {
+        throw IdxError(path + ": " + label_at(labels, i) + " is out of range for " +
+                       std::to_string(given) + " classes");
+      }
+    }
+    return given;
+  }
+  int64_t count[256] = {};
+  for (uint8_t v : labels) ++count[v];
+  int64_t largest = 0;
+  for (int64_t k = 0; k < 256; ++k) {
+    if (count[k] > 0) largest = k;
+  }
+  for (int64_t k = 0; k < largest; ++k) {
+    if (count[k] > 0) continue;
+    size_t i = 0;
+    while (labels[i] <= k) ++i;  // the first label above the empty class: there is one
+    throw IdxError(path + ": " + label_at(labels, i) + ", but no image has label " +
+                   std::to_string(k) + " (a damaged label? --classes N trains N classes)");
+  }
+  return std::max<int64_t>(2, largest + 1);
+}
+
+}  // namespace
+
 Dataset load_split(const std::string& dir, const std::string& split, int64_t num_classes) {
   const std::string img_path = find_idx_file(dir, split, "images-idx3-ubyte");
   const std::string lbl_path = find_idx_file(dir, split, "labels-idx1-ubyte");
@@ -31,12 +69,7 @@ Dataset load_split(const std::string& dir, const std::string& split, int64_t num
                    " holds " + std::to_string(img.dims[0]) + " images");
   }
   if (img.dims[0] == 0) throw IdxError(img_path + ": holds no images");
-  const int64_t max_label = *std::max_element(lbl.data.begin(), lbl.data.end());
-  if (num_classes == 0) num_classes = std::max<int64_t>(2, max_label + 1);
-  if (max_label >= num_classes) {
-    throw IdxError(lbl_path + ": label " + std::to_string(max_label) + " out of range [0, " +
-                   std::to_string(num_classes) + ")");
-  }
+  num_classes = checked_class_count(lbl.data, num_classes, lbl_path);
   Dataset d;
   std::filesystem::path dir_path = std::filesystem::path(dir).lexically_normal();
   if (dir_path.filename().empty()) dir_path = dir_path.parent_path();  // "data/mnist/"

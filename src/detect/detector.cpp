@@ -142,6 +142,11 @@ Detector make_detector(const std::string& model_path, const Options& o) {
     throw std::runtime_error(d.weights_path + ": has " + std::to_string(d.importance.classes) +
                              " classes but " + model_path + " has " + std::to_string(classes));
   }
+  if (d.importance.channels != d.model.meta.widths.conv2) {
+    throw std::runtime_error(d.weights_path + ": has weights for " +
+                             std::to_string(d.importance.channels) + " filters but " + model_path +
+                             " has " + std::to_string(d.model.meta.widths.conv2));
+  }
   if (o.cls < -1 || o.cls >= classes) {
     throw std::invalid_argument("class " + std::to_string(o.cls) + " is out of range [0, " +
                                 std::to_string(classes) + ") (-1: global weights)");

@@ -53,13 +53,44 @@ nlohmann::json EvalResult::to_json() const {
           {"confusion", confusion}};
 }
 
+namespace {
+// Wider confusion matrices are summarised per class in the text (16 columns: 106 characters).
+constexpr size_t kMaxConfusionColumns = 16;
+}  // namespace
+
 std::string EvalResult::to_text() const {
   std::ostringstream os;
   char line[256];
   std::snprintf(line, sizeof line, "accuracy %.2f %% (%lld images, mean NLL %.4f)\n",
                 100 * accuracy, static_cast<long long>(count), mean_loss);
-  os << line << "class  images  accuracy   confusion (rows: true, columns: predicted)\n";
+  os << line;
   const size_t c = confusion.size();
+  if (c > kMaxConfusionColumns) {
+    // A matrix this wide does not fit a terminal: per class, its most frequent wrong answer
+    // (the whole matrix is in the JSON).
+    os << "class  images  accuracy   most often mistaken for\n";
+    for (size_t k = 0; k < c; ++k) {
+      size_t worst = k;
+      for (size_t j = 0; j < c; ++j) {
+        if (j != k && confusion[k][j] > 0 && (worst == k || confusion[k][j] > confusion[k][worst])) {
+          worst = j;
+        }
+      }
+      std::snprintf(line, sizeof line, "%5zu  %6lld  %7.2f %%  ", k,
+                    static_cast<long long>(class_count[k]), 100 * class_accuracy[k]);
+      os << line;
+      if (worst != k) {
+        std::snprintf(line, sizeof line, "%zu (%lld)", worst,
+                      static_cast<long long>(confusion[k][worst]));
+        os << line;
+      } else {
+        os << "-";
+      }
+      os << "\n";
+    }
+    return os.str();
+  }
+  os << "class  images  accuracy   confusion (rows: true, columns: predicted)\n";
   os << "                          ";
   for (size_t j = 0; j < c; ++j) {
     std::snprintf(line, sizeof line, "%5zu", j);

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "adgap/io/image.h"
+#include "adgap/io/limits.h"
 
 namespace adgap {
 
@@ -84,9 +85,9 @@ LocBenchRow bench_method(Method m, const Detector& base, const std::vector<Scene
 }  // namespace
 
 std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives) {
-  std::ifstream in(file);
-  if (!in) throw std::runtime_error(file + ": cannot open the real-photo annotations");
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json j = nlohmann::json::parse(
+      read_whole_file(file, kMaxJsonBytes, "real-photo annotations"), nullptr,
+      /*allow_exceptions=*/false);
   if (j.is_discarded()) throw std::runtime_error(file + ": not valid JSON");
   auto rect = [](const nlohmann::json& a) {
     return cv::Rect(a.at(0).get<int>(), a.at(1).get<int>(), a.at(2).get<int>(), a.at(3).get<int>());

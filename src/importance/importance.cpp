@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adgap/io/atomic_file.h"
+#include "adgap/io/limits.h"
 #include "adgap/model/trunk_kernel.h"
 
 namespace adgap {
@@ -206,14 +207,9 @@ void save_importance(const std::string& path, const FilterImportance& imp) {
 }
 
 FilterImportance load_importance(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    throw std::runtime_error(path +
-                             ": filter-importance file not found");
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json j = nlohmann::json::parse(
+      read_whole_file(path, kMaxJsonBytes, "filter-importance file"), nullptr,
+      /*allow_exceptions=*/false);
   if (j.is_discarded()) throw std::runtime_error(path + ": not valid JSON");
   return FilterImportance::from_json(j, path);
 }

@@ -4,10 +4,14 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <zlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <vector>
+
+#include "adgap/io/limits.h"
 
 namespace adgap {
 
@@ -72,6 +76,119 @@ cv::Size declared_size(const std::string& path) {
 
 namespace {
 
+std::vector<uint8_t> read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw ImageError(path + ": cannot open");
+  std::vector<uint8_t> b(static_cast<size_t>(in.tellg()));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  b.resize(static_cast<size_t>(in.gcount()));
+  return b;
+}
+
+// Bytes the PNG's filtered image data must inflate to, from its IHDR fields.
+uint64_t png_data_bytes(uint64_t w, uint64_t h, int depth, int colour, int interlace) {
+  const int channels = colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 1;
+  const uint64_t bits = uint64_t(channels) * depth;
+  auto bytes = [&](uint64_t pw, uint64_t ph) {
+    return pw == 0 || ph == 0 ? 0 : ph * (1 + (pw * bits + 7) / 8);
+  };
+  if (interlace == 0) return bytes(w, h);
+  static const int adam7[7][4] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                                  {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};
+  uint64_t total = 0;
+  for (const auto& p : adam7) {
+    const uint64_t pw = w > uint64_t(p[0]) ? (w - p[0] + p[2] - 1) / p[2] : 0;
+    const uint64_t ph = h > uint64_t(p[1]) ? (h - p[1] + p[3] - 1) / p[3] : 0;
+    total += bytes(pw, ph);
+  }
+  return total;
+}
+
+// A PNG is checked whole before decoding (libpng would print its own complaints and OpenCV
+// would still return what it decoded): every chunk present and passing its CRC, an IEND, and
+// image data that inflates to at least the size IHDR implies. Inflated bytes are counted, not kept.
+void check_png(const std::vector<uint8_t>& b, const std::string& path) {
+  size_t pos = 8;
+  bool ihdr = false, iend = false;
+  uint64_t need = 0, got = 0;
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) throw ImageError(path + ": zlib initialisation failed");
+  struct End {
+    z_stream* z;
+    ~End() { inflateEnd(z); }
+  } end{&zs};
+  int zrc = Z_OK;
+  std::vector<uint8_t> sink(1 << 16);
+  while (!iend) {
+    if (pos + 12 > b.size()) throw ImageError(path + ": truncated PNG (no IEND chunk)");
+    const uint32_t len = be32(&b[pos]);
+    const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
+    if (len > 0x7fffffffu || pos + 12 + uint64_t{len} > b.size()) {
+      throw ImageError(path + ": truncated PNG (chunk " + type + " at byte " + std::to_string(pos) +
+                       " is cut short)");
+    }
+    const uint32_t crc = static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), &b[pos + 4], len + 4));
+    if (crc != be32(&b[pos + 8 + len])) {
+      throw ImageError(path + ": corrupt PNG (chunk " + type + " at byte " + std::to_string(pos) +
+                       " fails its CRC check)");
+    }
+    const uint8_t* data = &b[pos + 8];
+    if (!ihdr) {
+      if (type != "IHDR" || len != 13) throw ImageError(path + ": corrupt PNG (no IHDR chunk first)");
+      ihdr = true;
+      need = png_data_bytes(be32(data), be32(data + 4), data[8], data[9], data[12]);
+    } else if (type == "IDAT" && zrc == Z_OK && got < need) {
+      zs.next_in = const_cast<Bytef*>(data);
+      zs.avail_in = len;
+      while (zs.avail_in > 0 && zrc == Z_OK && got < need) {
+        zs.next_out = sink.data();
+        zs.avail_out = static_cast<uInt>(sink.size());
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        got += sink.size() - zs.avail_out;
+        if (zrc == Z_BUF_ERROR) zrc = Z_OK;  // needs the next IDAT
+        if (zrc != Z_OK && zrc != Z_STREAM_END) {
+          throw ImageError(path + ": corrupt PNG image data (" +
+                           (zs.msg ? zs.msg : "zlib error") + ")");
+        }
+      }
+    } else if (type == "IEND") {
+      iend = true;
+    }
+    pos += 12 + uint64_t{len};
+  }
+  if (got < need) {
+    throw ImageError(path + ": PNG image data ends early (" + std::to_string(got) + " of " +
+                     std::to_string(need) + " bytes)");
+  }
+}
+
+// A JPEG must end: an end-of-image marker after the first start-of-scan (a cut file would be
+// decoded with its missing rows grey, and a warning printed).
+void check_jpeg(const std::vector<uint8_t>& b, const std::string& path) {
+  size_t i = 2;
+  while (i + 4 <= b.size() && b[i] == 0xff) {
+    const uint8_t m = b[i + 1];
+    if (m == 0xff) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (m == 0xda) break;  // start of scan
+    if (m == 0x01 || (m >= 0xd0 && m <= 0xd7)) {  // markers without a length
+      i += 2;
+      continue;
+    }
+    i += 2 + be16(&b[i + 2]);
+  }
+  if (i + 4 > b.size() || b[i] != 0xff || b[i + 1] != 0xda) {
+    throw ImageError(path + ": truncated or corrupt JPEG (no start of scan)");
+  }
+  for (size_t k = i + 2; k + 1 < b.size(); ++k) {
+    if (b[k] == 0xff && b[k + 1] == 0xd9) return;
+  }
+  throw ImageError(path + ": truncated JPEG (no end-of-image marker)");
+}
+
 cv::Mat load_checked(const std::string& path, int flags) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw ImageError(path + ": no such file");
@@ -81,10 +198,17 @@ cv::Mat load_checked(const std::string& path, int flags) {
     throw ImageError(path + ": declares a " + std::to_string(d.width) + "x" +
                      std::to_string(d.height) + " image");
   }
-  if (d.width > 0 && int64_t{d.width} * d.height > kMaxImagePixels) {
+  if (d.width > 0 && int64_t{d.width} * d.height > max_image_pixels()) {
     throw ImageError(path + ": declares " + std::to_string(d.width) + "x" +
                      std::to_string(d.height) + " pixels, over the limit of " +
-                     std::to_string(kMaxImagePixels));
+                     std::to_string(max_image_pixels()));
+  }
+  static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  const std::vector<uint8_t> head = read_prefix(path, 8);
+  if (head.size() == 8 && std::equal(kPng, kPng + 8, head.begin())) {
+    check_png(read_all(path), path);
+  } else if (head.size() >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff) {
+    check_jpeg(read_all(path), path);
   }
   // OpenCV prints its own multi-line warnings for undecodable files; we report once. Its log
   // level is the process's: it is restored right after decoding.

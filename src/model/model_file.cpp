@@ -4,10 +4,13 @@
 #include <torch/serialize/output-archive.h>
 
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include "adgap/io/atomic_file.h"
+#include "adgap/io/checksum.h"
+#include "adgap/model/archive.h"
 
 namespace adgap {
 
@@ -76,13 +79,28 @@ ModelMeta read_meta(torch::serialize::InputArchive& ar, const std::string& sourc
   return ModelMeta::from_json(j, source);
 }
 
+void save_archive(const std::string& path, torch::serialize::OutputArchive& ar) {
+  std::ostringstream bytes;
+  ar.save_to(bytes);
+  atomic_write_text(path, seal(std::move(bytes).str()));
+}
+
+void load_archive(const std::string& path, torch::serialize::InputArchive& ar) {
+  const std::string payload = read_sealed_file(path, kMaxArchiveBytes);
+  try {
+    ar.load_from(payload.data(), payload.size());
+  } catch (const c10::Error&) {
+    throw std::runtime_error(path + ": not a readable model file (corrupt or wrong format)");
+  }
+}
+
 void save_model(const std::string& path, LeNet& net, const ModelMeta& meta) {
   torch::serialize::OutputArchive ar;
   torch::serialize::OutputArchive weights;
   net->save(weights);
   ar.write("model", weights);
   write_meta(ar, meta);
-  atomic_write(path, [&](const std::string& tmp) { ar.save_to(tmp); });
+  save_archive(path, ar);
 }
 
 LoadedModel load_model(const std::string& path) {
@@ -90,11 +108,7 @@ LoadedModel load_model(const std::string& path) {
     throw std::runtime_error(path + ": model file not found");
   }
   torch::serialize::InputArchive ar;
-  try {
-    ar.load_from(path);
-  } catch (const c10::Error&) {
-    throw std::runtime_error(path + ": not a readable model file (corrupt or wrong format)");
-  }
+  load_archive(path, ar);
   LoadedModel m;
   m.meta = read_meta(ar, path);
   m.net = LeNet(m.meta.net_options());

@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-#include "adgap/io/atomic_file.h"
+#include "adgap/model/archive.h"
 
 namespace adgap {
 
@@ -27,15 +27,15 @@ void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
   std::vector<float> losses = p.result->batch_losses;
   ar.write("batch_losses",
            at::from_blob(losses.data(), {static_cast<int64_t>(losses.size())}, at::kFloat).clone());
-  atomic_write(path, [&](const std::string& tmp) { ar.save_to(tmp); });
+  save_archive(path, ar);
 }
 
 void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch::optim::Adam& opt,
                      TrainProgress& p) {
   torch::serialize::InputArchive ar, weights, optim;
   nlohmann::json state;
+  load_archive(path, ar);
   try {
-    ar.load_from(path);
     meta = read_meta(ar, path);
     ar.read("model", weights);
     net->load(weights);

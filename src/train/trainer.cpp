@@ -4,6 +4,7 @@
 #include <torch/optim/adam.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "adgap/eval/evaluate.h"
+#include "adgap/io/atomic_file.h"
 #include "adgap/train/checkpoint.h"
 #include "adgap/train/train_step.h"
 #include "adgap/util/progress.h"
@@ -112,6 +114,8 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
                  {"batch_size", cfg.batch_size}, {"lr", cfg.lr},
                  {"lr_decay", cfg.lr_decay},     {"seed", cfg.seed}};
   const std::string ckpt = checkpoint_path(cfg.out_dir);
+  // A run killed while writing leaves its temporary file behind; the next run tidies up.
+  if (std::filesystem::is_directory(cfg.out_dir)) remove_stale_temporaries(cfg.out_dir);
   if (cfg.resume && std::filesystem::exists(ckpt)) {
     load_checkpoint(ckpt, r.net, r.meta, opt, prog);
     std::istringstream(prog.rng_state) >> rng;
@@ -153,6 +157,17 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
         loss.backward();
         l = loss.item<float>();
         right += logp.argmax(1).eq(y).sum().item<int64_t>();
+      }
+      if (!std::isfinite(l)) {
+        // Stop before the update: the last checkpoint on disk stays the last good state.
+        throw TrainingDiverged(
+            std::string("the training loss is ") + (std::isnan(l) ? "NaN" : "infinite") +
+            " at epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) +
+            " (update " + std::to_string(prog.step + 1) + "): training stopped; " +
+            (prog.epochs_done > 0 ? ckpt + " (after epoch " + std::to_string(prog.epochs_done) +
+                                        ") is the last good state"
+                                  : std::string("no checkpoint was written")) +
+            " (a smaller --lr may help)");
       }
       opt.step();
       ++prog.step;

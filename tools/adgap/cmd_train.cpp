@@ -10,12 +10,13 @@
 
 namespace adgap::cli {
 
-Splits load_splits(const std::string& dir, int64_t limit_train) {
+Splits load_splits(const std::string& dir, int64_t limit_train, int64_t classes) {
   Splits s;
-  s.train = head(load_split(dir, "train"), limit_train);
+  s.train = head(load_split(dir, "train", classes), limit_train);
   s.test = load_split(dir, "test", s.train.num_classes);
   if (s.test.images.sizes().slice(1) != s.train.images.sizes().slice(1)) {
-    throw std::runtime_error(dir + ": test images are " + std::to_string(s.test.images.size(2)) +
+    throw std::runtime_error(find_idx_file(dir, "test", "images-idx3-ubyte") + ": test images are " +
+                             std::to_string(s.test.images.size(2)) +
                              "x" + std::to_string(s.test.images.size(3)) + " but training images " +
                              std::to_string(s.train.images.size(2)) + "x" +
                              std::to_string(s.train.images.size(3)));
@@ -53,7 +54,7 @@ TrainResult run_training(const Splits& data, const TrainConfig& cfg, int64_t thr
 int cmd_train(int argc, char** argv) {
   TrainConfig cfg;
   std::string data_dir = kDefaultDataDir;
-  int64_t threads = 0, limit = 0, seed = 0;
+  int64_t threads = 0, limit = 0, seed = 0, classes = 0;
   bool quiet = false;
   Args args("train",
             "Train the paper's Table 1 network (Adam, batch 300, 10 epochs) on an IDX "
@@ -67,6 +68,9 @@ int cmd_train(int argc, char** argv) {
   args.real("lr-decay", &cfg.lr_decay, 0.0, 1.0, "Torch7 decay: step size lr / (1 + t * decay)");
   args.integer("seed", &seed, 0, INT64_MAX, "initialisation and shuffling seed");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
+  args.integer("classes", &classes, 0, 256,
+               "number of classes, 0 = from the labels (then every class up to the largest "
+               "label must have images)");
   args.integer("limit", &limit, 0, INT64_MAX, "train on the first N images only, 0 = all");
   args.integer("stop-after", &cfg.stop_after, 0, 1000,
                "stop after N epochs of this call (resume later)");
@@ -76,10 +80,11 @@ int cmd_train(int argc, char** argv) {
             "LibTorch's layers and autograd for every step instead of adgap's kernels (the "
             "reference)");
   if (!args.parse(argc, argv, 2)) return 0;
+  if (classes == 1) throw UsageError("--classes: a classifier needs at least 2 classes");
   cfg.seed = static_cast<uint64_t>(seed);
   cfg.progress = !quiet;
 
-  const Splits data = load_splits(data_dir, limit);
+  const Splits data = load_splits(data_dir, limit, classes);
   TrainResult r = run_training(data, cfg, threads);
   if (!r.finished) return 0;
   const EvalResult ev = evaluate(r.net, data.test);

@@ -32,7 +32,8 @@ inline constexpr const char* kDefaultDataDir =
 struct Splits {
   Dataset train, test;
 };
-Splits load_splits(const std::string& dir, int64_t limit_train);
+// `classes`: the class count (0: from the training labels, see load_split).
+Splits load_splits(const std::string& dir, int64_t limit_train, int64_t classes = 0);
 
 // Throws UsageError unless `split` is "train" or "test" (call before any work).
 void check_split(const std::string& split);

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "adgap/io/image.h"
+#include "adgap/io/limits.h"
 #include "adgap/report/bench_report.h"
 
 namespace adgap::cli {
@@ -41,6 +43,9 @@ void MapOptions::add_to(Args& args, bool detection) {
             "kernel");
   args.text("out", &out, "DIR", "output directory");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
+  args.integer("max-pixels", &max_pixels, 0, kMaxImagePixels,
+               "images declaring more pixels are refused before decoding (0: $ADGAP_MAX_PIXELS, "
+               "else 2^30)");
   if (!detection) return;
   args.text("proposals", &lib.proposals, "P",
             "candidates: map (the map's hotspots), regions (hotspots and stroke regions, read "
@@ -94,6 +99,7 @@ Localizer MapOptions::load() {
   }
   if (lib.scales.empty()) throw UsageError("--scales: no scale given");
   set_num_threads(static_cast<int>(threads));
+  if (max_pixels > 0) set_max_image_pixels(max_pixels);
   try {
     return Localizer::load(model, lib);
   } catch (const std::invalid_argument& e) {

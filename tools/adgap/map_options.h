@@ -16,6 +16,7 @@ struct MapOptions {
   Options lib;              // the library's settings
   std::string out = "out";  // output directory
   int64_t threads = 0;      // intra-op threads, 0 = one per core
+  int64_t max_pixels = 0;   // images declaring more pixels are refused (0: the default)
 
   // Adds the options to `args`; `detection` adds the candidate and reading ones too.
   void add_to(Args& args, bool detection);

@@ -20,7 +20,9 @@ struct Dataset {
 // Finds `<split>-images-idx3-ubyte` and `<split>-labels-idx1-ubyte` in `dir` (each optionally
 // with a `.gz` suffix); `split` is "train" or "t10k"/"test". Checks that image and label counts
 // agree and that every label is below `num_classes`; with num_classes == 0 the class count is
-// taken from the data (max label + 1, at least 2). Throws adgap::IdxError with the file name.
+// taken from the data (max label + 1, at least 2), provided every class up to the largest label
+// has images. Throws adgap::IdxError naming the file (and, for labels, the first offending
+// label's index and value).
 Dataset load_split(const std::string& dir, const std::string& split, int64_t num_classes = 0);
 
 // Writes `d` (N, 1, H, W uint8 images, labels under 256) as `<split>-images-idx3-ubyte` and

@@ -15,4 +15,8 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
 // atomic_write for a string's bytes.
 void atomic_write_text(const std::string& path, const std::string& content);
 
+// Removes the temporary files atomic_write left in `dir` when its process was killed mid-write
+// (`NAME.tmp.PID` whose PID no longer runs); returns how many. Others' live files stay.
+int remove_stale_temporaries(const std::string& dir);
+
 }  // namespace adgap

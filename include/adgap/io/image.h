@@ -15,7 +15,8 @@ class ImageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-inline constexpr int64_t kMaxImagePixels = int64_t{1} << 30;  // OpenCV's own decode limit
+// The default pixel limit (io/limits.h: max_image_pixels), OpenCV's own decode limit.
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 30;
 
 // Width and height a PNG or JPEG header declares; {-1, -1} for other formats.
 cv::Size declared_size(const std::string& path);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,8 +68,16 @@ std::string model_path(const std::string& out_dir);
 // set), e.g. to write the reports of src/report/training_report.h.
 using EpochCallback = std::function<void(const TrainConfig&, const TrainResult&)>;
 
+// Thrown when the loss becomes NaN or infinite: training stops before that step's update, and
+// the checkpoint on disk (if any) is the last epoch whose every loss was finite.
+class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Trains on `train`, evaluating on `test` (may be null) after each epoch; writes the checkpoint
-// after each epoch and model.pt at the end. Logs to `log` (may be null).
+// after each epoch and model.pt at the end. Logs to `log` (may be null). Throws
+// TrainingDiverged (see above).
 TrainResult train_model(const Dataset& train, const Dataset* test, const TrainConfig& cfg,
                         std::ostream* log, const EpochCallback& on_epoch = nullptr);
 
