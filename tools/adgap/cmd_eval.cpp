@@ -21,7 +21,8 @@ Dataset load_split_for_model(const std::string& data_dir, const std::string& spl
   Dataset data = load_split(data_dir, split, m.meta.num_classes);
   if (data.images.size(1) != m.meta.in_channels || data.images.size(2) != m.meta.input_size ||
       data.images.size(3) != m.meta.input_size) {
-    throw std::runtime_error(data_dir + ": images are " + std::to_string(data.images.size(2)) +
+    throw std::runtime_error(find_idx_file(data_dir, split, "images-idx3-ubyte") + ": images are " +
+                             std::to_string(data.images.size(2)) +
                              "x" + std::to_string(data.images.size(3)) + " but " + model_file +
                              " expects " + std::to_string(m.meta.input_size) + "x" +
                              std::to_string(m.meta.input_size));
