@@ -18,6 +18,8 @@ namespace {
 
 // No IDX file we read comes near this; it bounds memory for a hostile declared size.
 constexpr uint64_t kMaxPayloadBytes = uint64_t{1} << 34;  // 16 GiB
+// A file (raw, or gzip) is at most that plus the largest header (255 dimensions).
+constexpr uint64_t kMaxFileBytes = kMaxPayloadBytes + 4 + 4 * 255;
 
 uint32_t read_be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
@@ -66,6 +68,9 @@ std::vector<uint8_t> read_raw(const std::string& path) {
   if (std::fseek(f.get(), 0, SEEK_END) == 0) {
     const long size = std::ftell(f.get());
     std::rewind(f.get());
+    if (size > 0 && static_cast<uint64_t>(size) > kMaxFileBytes) {
+      throw IdxError(path + ": " + std::to_string(size) + " bytes, over the 16 GiB limit");
+    }
     if (size > 0 && static_cast<uint64_t>(size) <= kMaxPayloadBytes) {
       out.reserve(static_cast<size_t>(size));
       prefault(out.data(), out.capacity());
@@ -75,7 +80,10 @@ std::vector<uint8_t> read_raw(const std::string& path) {
   }
   uint8_t buf[1 << 16];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.insert(out.end(), buf, buf + n);
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
+    out.insert(out.end(), buf, buf + n);
+    if (out.size() > kMaxFileBytes) throw IdxError(path + ": over the 16 GiB limit");
+  }
   if (std::ferror(f.get())) throw IdxError(path + ": read error");
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include "adgap/io/image.h"
 #include "adgap/io/limits.h"
+#include "adgap/util/json_int.h"
 
 namespace adgap {
 
@@ -90,7 +91,11 @@ std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives)
       /*allow_exceptions=*/false);
   if (j.is_discarded()) throw std::runtime_error(file + ": not valid JSON");
   auto rect = [](const nlohmann::json& a) {
-    return cv::Rect(a.at(0).get<int>(), a.at(1).get<int>(), a.at(2).get<int>(), a.at(3).get<int>());
+    constexpr int64_t kMax = 1 << 20;  // pixels
+    return cv::Rect(static_cast<int>(json_int(a.at(0), -kMax, kMax)),
+                    static_cast<int>(json_int(a.at(1), -kMax, kMax)),
+                    static_cast<int>(json_int(a.at(2), 0, kMax)),
+                    static_cast<int>(json_int(a.at(3), 0, kMax)));
   };
   std::vector<RealPhoto> out;
   try {
@@ -99,7 +104,7 @@ std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives)
       r.path = p.at("path").get<std::string>();
       r.gray = to_gray(load_bgr(r.path));
       for (const auto& d : p.at("digits"))
-        r.digits.push_back({rect(d.at("box")), d.at("label").get<int>(), -1});
+        r.digits.push_back({rect(d.at("box")), static_cast<int>(json_int(d.at("label"), 0, 255)), -1});
       for (const auto& b : p.at("ignore")) r.ignore.push_back(rect(b));
       out.push_back(std::move(r));
     }
@@ -113,6 +118,8 @@ std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives)
       }
     }
   } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(file + ": bad annotation (" + e.what() + ")");
+  } catch (const JsonIntError& e) {
     throw std::runtime_error(file + ": bad annotation (" + e.what() + ")");
   }
   return out;

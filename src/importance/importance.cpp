@@ -10,6 +10,7 @@
 
 #include "adgap/io/atomic_file.h"
 #include "adgap/io/limits.h"
+#include "adgap/util/json_int.h"
 #include "adgap/model/trunk_kernel.h"
 
 namespace adgap {
@@ -163,14 +164,14 @@ FilterImportance FilterImportance::from_json(const nlohmann::json& j, const std:
   FilterImportance r;
   try {
     r.split = j.at("split").get<std::string>();
-    r.samples = j.at("samples").get<int64_t>();
-    r.channels = j.at("channels").get<int64_t>();
-    r.classes = j.at("classes").get<int64_t>();
+    r.samples = json_int(j.at("samples"), 0);
+    r.channels = json_int(j.at("channels"), 1, 1 << 20);
+    r.classes = json_int(j.at("classes"), 1, 1 << 20);
     r.baseline_loss = j.at("baseline_loss").get<double>();
     r.baseline_error = j.at("baseline_error").get<double>();
     r.loss_rise = j.at("loss_rise").get<std::vector<double>>();
     r.error_rise = j.at("error_rise").get<std::vector<double>>();
-    r.class_samples = j.at("class_samples").get<std::vector<int64_t>>();
+    r.class_samples = json_ints(j.at("class_samples"), 0);
     r.class_baseline_loss = j.at("class_baseline_loss").get<std::vector<double>>();
     r.class_loss_rise = j.at("class_loss_rise").get<std::vector<std::vector<double>>>();
     r.class_error_rise = j.at("class_error_rise").get<std::vector<std::vector<double>>>();
@@ -180,6 +181,8 @@ FilterImportance FilterImportance::from_json(const nlohmann::json& j, const std:
     r.cam_bias = j.at("cam_bias").get<std::vector<double>>();
     r.cam_accuracy = j.at("cam_accuracy").get<double>();
   } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(source + ": not a filter-importance file (" + e.what() + ")");
+  } catch (const JsonIntError& e) {
     throw std::runtime_error(source + ": not a filter-importance file (" + e.what() + ")");
   }
   const auto sized = [&](const std::vector<std::vector<double>>& m) {

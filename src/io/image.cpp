@@ -6,7 +6,9 @@
 
 #include <zlib.h>
 
+#include <cctype>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 #include <mutex>
 #include <vector>
@@ -189,6 +191,21 @@ void check_jpeg(const std::vector<uint8_t>& b, const std::string& path) {
   throw ImageError(path + ": truncated JPEG (no end-of-image marker)");
 }
 
+// PNG, JPEG, BMP, TIFF, WebP or PNM (PBM, PGM, PPM), from the first 12 bytes.
+bool known_format(const std::vector<uint8_t>& h) {
+  auto starts = [&](std::initializer_list<uint8_t> m) {
+    return h.size() >= m.size() && std::equal(m.begin(), m.end(), h.begin());
+  };
+  if (starts({0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}) || starts({0xff, 0xd8, 0xff}) ||
+      starts({'B', 'M'}) || starts({'I', 'I', 42, 0}) || starts({'M', 'M', 0, 42})) {
+    return true;
+  }
+  if (h.size() >= 12 && starts({'R', 'I', 'F', 'F'}) && std::equal(h.begin() + 8, h.end(), "WEBP")) {
+    return true;
+  }
+  return h.size() >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' && std::isspace(h[2]);
+}
+
 cv::Mat load_checked(const std::string& path, int flags) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw ImageError(path + ": no such file");
@@ -204,8 +221,13 @@ cv::Mat load_checked(const std::string& path, int flags) {
                      std::to_string(max_image_pixels()));
   }
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  const std::vector<uint8_t> head = read_prefix(path, 8);
-  if (head.size() == 8 && std::equal(kPng, kPng + 8, head.begin())) {
+  const std::vector<uint8_t> head = read_prefix(path, 12);
+  if (!known_format(head)) {
+    // OpenCV would try every codec it was built with; some (GDCM for DICOM) abort the process
+    // on malformed input. Only the formats adgap reads go to the decoders.
+    throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
+  }
+  if (head.size() >= 8 && std::equal(kPng, kPng + 8, head.begin())) {
     check_png(read_all(path), path);
   } else if (head.size() >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff) {
     check_jpeg(read_all(path), path);

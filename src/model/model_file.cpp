@@ -11,8 +11,13 @@
 #include "adgap/io/atomic_file.h"
 #include "adgap/io/checksum.h"
 #include "adgap/model/archive.h"
+#include "adgap/util/json_int.h"
 
 namespace adgap {
+
+namespace {
+constexpr int64_t kMaxModelParameters = int64_t{64} << 20;  // 256 MiB of float weights
+}  // namespace
 
 nlohmann::json ModelMeta::to_json() const {
   nlohmann::json j = {{"arch", arch},
@@ -34,20 +39,22 @@ ModelMeta ModelMeta::from_json(const nlohmann::json& j, const std::string& sourc
   try {
     m.arch = j.at("arch").get<std::string>();
     m.dataset = j.at("dataset").get<std::string>();
-    m.num_classes = j.at("num_classes").get<int64_t>();
-    m.in_channels = j.at("in_channels").get<int64_t>();
-    m.input_size = j.at("input_size").get<int64_t>();
+    m.num_classes = json_int(j.at("num_classes"));
+    m.in_channels = json_int(j.at("in_channels"));
+    m.input_size = json_int(j.at("input_size"));
     m.input_scale = j.at("input_scale").get<double>();
     m.input_offset = j.at("input_offset").get<double>();
     m.polarity = j.at("polarity").get<std::string>();
-    m.epochs = j.at("epochs").get<int64_t>();
-    m.seed = j.at("seed").get<uint64_t>();
+    m.epochs = json_int(j.at("epochs"), 0);
+    m.seed = json_uint64(j.at("seed"));
     if (m.arch == "lenet-wide") {
-      const auto w = j.at("widths").get<std::vector<int64_t>>();
+      const auto w = json_ints(j.at("widths"));
       if (w.size() != 4) throw std::runtime_error(source + ": 'widths' needs 4 numbers");
       m.widths = {w[0], w[1], w[2], w[3]};
     }
   } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(source + ": bad model metadata (" + e.what() + ")");
+  } catch (const JsonIntError& e) {
     throw std::runtime_error(source + ": bad model metadata (" + e.what() + ")");
   }
   if (m.arch != "lenet-table1" && m.arch != "lenet-wide") {
@@ -55,9 +62,19 @@ ModelMeta ModelMeta::from_json(const nlohmann::json& j, const std::string& sourc
   }
   const LeNetWidths& w = m.widths;
   if (w.conv1 < 1 || w.conv2 < 1 || w.fc1 < 1 || w.fc2 < 1 || w.conv1 > 1024 || w.conv2 > 1024 ||
-      w.fc1 > 8192 || w.fc2 > 8192 || m.num_classes < 2 || m.num_classes > 256 || m.in_channels < 1 || m.input_size < 4 ||
+      w.fc1 > 8192 || w.fc2 > 8192 || m.num_classes < 2 || m.num_classes > 256 ||
+      m.in_channels < 1 || m.in_channels > 4 || m.input_size < 4 || m.input_size > 1024 ||
       m.input_size % 4 != 0) {
     throw std::runtime_error(source + ": inconsistent model metadata " + m.to_json().dump());
+  }
+  // The network is built before its weights are read: metadata must not declare gigabytes.
+  const int64_t side = m.input_size / 4;
+  const int64_t params = m.in_channels * w.conv1 * 25 + w.conv1 * w.conv2 * 25 +
+                         w.conv2 * side * side * w.fc1 + w.fc1 * w.fc2 + w.fc2 * m.num_classes;
+  if (params > kMaxModelParameters) {
+    throw std::runtime_error(source + ": metadata declares a network of about " +
+                             std::to_string(params) + " parameters, over the limit of " +
+                             std::to_string(kMaxModelParameters));
   }
   return m;
 }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "adgap/model/archive.h"
+#include "adgap/util/json_int.h"
 
 namespace adgap {
 
@@ -49,15 +50,17 @@ void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch
     losses = losses.contiguous();
     p.result->batch_losses.assign(losses.data_ptr<float>(),
                                   losses.data_ptr<float>() + losses.numel());
-    p.epochs_done = state.at("epochs_done").get<int64_t>();
-    p.step = state.at("step").get<int64_t>();
+    p.epochs_done = json_int(state.at("epochs_done"), 0);
+    p.step = json_int(state.at("step"), 0);
     p.rng_state = state.at("rng_state").get<std::string>();
-    p.result->batches_per_epoch = state.at("batches_per_epoch").get<int64_t>();
+    p.result->batches_per_epoch = json_int(state.at("batches_per_epoch"), 0);
     p.result->epochs = epochs_from_json(state.at("epochs"));
   } catch (const c10::Error& e) {
     throw std::runtime_error(path + ": unreadable checkpoint (" +
                              std::string(e.what_without_backtrace()) + ")");
   } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");
+  } catch (const JsonIntError& e) {
     throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");
   }
   if (state.at("config") != p.config) {

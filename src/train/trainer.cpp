@@ -15,6 +15,7 @@
 #include "adgap/io/atomic_file.h"
 #include "adgap/train/checkpoint.h"
 #include "adgap/train/train_step.h"
+#include "adgap/util/json_int.h"
 #include "adgap/util/progress.h"
 #include "adgap/util/seed.h"
 #include "adgap/util/threads.h"
@@ -41,7 +42,7 @@ std::vector<EpochStats> epochs_from_json(const nlohmann::json& a) {
   std::vector<EpochStats> v;
   for (const auto& j : a) {
     EpochStats e;
-    e.epoch = j.at("epoch").get<int64_t>();
+    e.epoch = json_int(j.at("epoch"), 0);
     e.mean_loss = j.at("mean_loss").get<double>();
     e.train_accuracy = j.at("train_accuracy").get<double>();
     e.test_accuracy = j.at("test_accuracy").get<double>();

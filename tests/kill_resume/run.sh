@@ -6,6 +6,7 @@
 #
 #   bash tests/kill_resume/run.sh ADGAP_BINARY [TRIALS] [SEED]
 #
+# A run that finishes before its first kill is not counted and is redone.
 # Data: the first 1,200 training and 200 test images of data/mnist (written to a scratch
 # directory), 12 epochs of batch 100 on one thread: a run takes a couple of seconds, most of it
 # in writes, so kills land in every phase.
@@ -35,9 +36,9 @@ for split, n in (("train", 1200), ("t10k", 200)):
             f.write(head[:4] + struct.pack(">I", n) + head[8:] + body)
 PY
 
+ARGS=(train --data "$WORK/data" --epochs 12 --batch 100 --threads 1 --seed 3 --quiet)
 train() {  # train OUT [--resume]
-  "$ADGAP" train --data "$WORK/data" --out "$1" --epochs 12 --batch 100 --threads 1 --seed 3 \
-    --quiet "${@:2}" >/dev/null 2>>"$WORK/stderr"
+  "$ADGAP" "${ARGS[@]}" --out "$1" "${@:2}" >/dev/null 2>>"$WORK/stderr"
 }
 
 start=$(date +%s%3N)
@@ -45,29 +46,31 @@ train "$WORK/ref"
 ref_ms=$(( $(date +%s%3N) - start ))
 echo "uninterrupted run: $ref_ms ms"
 
-identical=0 kills=0 in_write=0
-for trial in $(seq 1 "$TRIALS"); do
+identical=0 kills=0 in_write=0 trial=0 redone=0
+while (( trial < TRIALS )); do
+  trial=$((trial + 1))
   out="$WORK/t$trial"
   notes=""
   resumes=0
   # Up to three kills a trial, then a run to the end.
   for k in 1 2 3; do
-    train "$out" --resume &
+    # A simple command in the background: $! is adgap itself (not a subshell around it).
+    "$ADGAP" "${ARGS[@]}" --out "$out" --resume >/dev/null 2>>"$WORK/stderr" &
     pid=$!
     if (( (trial + k) % 2 == 0 )); then
       # Targeted: the moment a temporary file appears (a write in progress).
       deadline=$(( $(date +%s) + 20 ))
-      while kill -0 "$pid" 2>/dev/null && ! compgen -G "$out/*.tmp.*" >/dev/null; do
+      while kill -0 "$pid" 2>/dev/null && ! compgen -G "$out/*.tmp.$pid" >/dev/null; do
         (( $(date +%s) < deadline )) || break
       done
     else
-      ms=$(( (RANDOM * 32768 + RANDOM) % ref_ms ))
+      ms=$(( (RANDOM * 32768 + RANDOM) % (ref_ms * 4 / 5) ))
       sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     fi
     if kill -9 "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null || true
       kills=$((kills + 1))
-      tmp=$(compgen -G "$out/*.tmp.*" | head -1 || true)
+      tmp=$(compgen -G "$out/*.tmp.$pid" | head -1 || true)
       if [[ -n "$tmp" ]]; then
         in_write=$((in_write + 1))
         notes+=" kill $k mid-write ($(basename "$tmp"))"
@@ -82,6 +85,13 @@ for trial in $(seq 1 "$TRIALS"); do
     resumes=$((resumes + 1))
     (( RANDOM % 3 == 0 )) && break
   done
+  if (( resumes == 0 )); then  # the run finished before the first kill: not a trial
+    echo "(run $trial finished before it could be killed: not counted, redone)"
+    trial=$((trial - 1)) redone=$((redone + 1))
+    (( redone <= TRIALS )) || { echo "FAIL: runs keep finishing before the kill"; exit 1; }
+    rm -rf "$out"
+    continue
+  fi
   train "$out" --resume || { echo "FAIL trial $trial: resume failed"; tail -3 "$WORK/stderr"; exit 1; }
   if cmp -s "$WORK/ref/model.pt" "$out/model.pt"; then
     identical=$((identical + 1))
