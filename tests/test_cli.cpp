@@ -207,6 +207,22 @@ TEST(Cli, BadImagesGiveOneLineAndWriteNothing) {
   }
 }
 
+// The pixel limit is checked from the header, before decoding, and can be lowered.
+TEST(Cli, MaxPixelsRefusesLargerImagesBeforeDecoding) {
+  test::TempDir dir;
+  cv::imwrite(dir.file("img.png"), cv::Mat(40, 50, CV_8U, cv::Scalar(30)));  // 2000 pixels
+  CliRun r = run_cli(std::string("heatmap") + model_args() + " --max-pixels 1999 --out " +
+                     dir.file("out") + " " + dir.file("img.png"));
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("img.png: declares 50x40 pixels, over the limit of 1999"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(lines(r.out), 1u) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
+  r = run_cli(std::string("heatmap") + model_args() + " --max-pixels 2000 --out " +
+              dir.file("out") + " " + dir.file("img.png"));
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST(Cli, HeatmapWritesOverlayMaskAndExactSizeRawMap) {
   test::TempDir dir;
   cv::Mat img(83, 157, CV_8UC3, cv::Scalar(20, 20, 20));

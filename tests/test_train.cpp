@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "adgap/data/dataset.h"
 #include "adgap/eval/evaluate.h"
@@ -426,6 +427,32 @@ TEST(Evaluate, HandBuiltModelThatAlwaysSaysThree) {
   const double z = std::log(9 + std::exp(1.0));
   EXPECT_NEAR(r.mean_loss, (3 * (z - 1) + 3 * z) / 6, 1e-5);
   EXPECT_EQ(r.to_json().at("confusion")[9][3], 1);
+}
+
+// Up to 16 classes the text holds the whole matrix; beyond, one line a class with its most
+// frequent wrong answer, so that 201 classes stay 201 short lines.
+TEST(Evaluate, WideConfusionMatricesAreSummarisedPerClass) {
+  for (const int c : {10, 201}) {
+    EvalResult r;
+    r.confusion.assign(c, std::vector<int64_t>(c, 0));
+    r.class_count.assign(c, 0);
+    r.class_accuracy.assign(c, 0.0);
+    for (int k = 0; k < c; ++k) {
+      r.confusion[k][k] = 5;
+      r.confusion[k][(k + 1) % c] = 2;  // the most frequent mistake
+      r.confusion[k][(k + 2) % c] = 1;
+      r.class_count[k] = 8;
+      r.class_accuracy[k] = 5.0 / 8;
+      r.count += 8;
+    }
+    const std::string text = r.to_text();
+    std::istringstream lines(text);
+    size_t n = 0, widest = 0;
+    for (std::string line; std::getline(lines, line); ++n) widest = std::max(widest, line.size());
+    EXPECT_EQ(n, static_cast<size_t>(c) + (c <= 16 ? 3 : 2)) << text;
+    EXPECT_LE(widest, 26u + 5u * 16u) << text;
+    if (c > 16) EXPECT_NE(text.find("\n  200       8    62.50 %  0 (2)\n"), std::string::npos) << text;
+  }
 }
 
 }  // namespace
