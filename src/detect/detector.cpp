@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 
 #include "adgap/detect/reader.h"
@@ -137,6 +138,10 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   c.heatmap.input_offset = d.model.meta.input_offset;
   d.weights_path = o.weights.empty() ? weights_beside(model_path) : o.weights;
   d.importance = load_importance(d.weights_path);
+  if (d.method == Method::kCam && d.importance.cam_weights.empty()) {
+    throw std::invalid_argument("method cam: " + d.weights_path +
+                                " holds no CAM classifier (made by `adgap weights --cam`)");
+  }
   const int64_t classes = d.model.meta.num_classes;
   if (d.importance.classes != classes) {
     throw std::runtime_error(d.weights_path + ": has " + std::to_string(d.importance.classes) +
@@ -201,6 +206,26 @@ cv::Mat Detector::map(const cv::Mat& gray, const HeatmapConfig& h) const {
 }
 
 std::vector<Detection> Detector::detect(const cv::Mat& gray) const { return detect(gray, cfg); }
+
+std::vector<Detection> Detector::detect(const cv::Mat& gray, cv::Mat* full_map) const {
+  if (!full_map) return detect(gray, cfg);
+  LeNet net = model.net;
+  std::mutex kept;  // scales may be mapped on several threads
+  *full_map = cv::Mat();
+  std::vector<Detection> out = detect_at_scales(
+      net, gray,
+      [&](const cv::Mat& g) {
+        cv::Mat m = map(g, cfg.heatmap);
+        if (g.size() == gray.size()) {
+          std::lock_guard<std::mutex> lock(kept);
+          if (full_map->empty()) *full_map = m;
+        }
+        return m;
+      },
+      cfg, scales, nullptr);
+  if (full_map->empty()) *full_map = map(gray);  // no full-scale pass (e.g. scales {0.5})
+  return out;
+}
 
 std::vector<Detection> Detector::detect(const cv::Mat& gray, const DetectConfig& c,
                                         std::vector<cv::Rect>* candidates) const {

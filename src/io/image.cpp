@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <initializer_list>
 #include <fstream>
@@ -54,8 +55,10 @@ class QuietOpenCv {
 
 }  // namespace
 
-cv::Size declared_size(const std::string& path) {
-  const std::vector<uint8_t> b = read_prefix(path, 1 << 16);
+namespace {
+
+// Width and height the PNG or JPEG header at the start of `b` declares; {-1, -1} otherwise.
+cv::Size declared_size_of(const std::vector<uint8_t>& b) {
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (b.size() >= 24 && std::equal(kPng, kPng + 8, b.begin())) {
     const uint32_t w = be32(&b[16]), h = be32(&b[20]);
@@ -73,20 +76,43 @@ cv::Size declared_size(const std::string& path) {
       i += 2 + be16(&b[i + 2]);
     }
   }
+  if (b.size() >= 26 && b[0] == 'B' && b[1] == 'M') {  // BITMAPINFOHEADER or later
+    auto le32 = [&](size_t i) {
+      return static_cast<int32_t>(uint32_t{b[i]} | uint32_t{b[i + 1]} << 8 |
+                                  uint32_t{b[i + 2]} << 16 | uint32_t{b[i + 3]} << 24);
+    };
+    if (le32(14) >= 40) {
+      const int64_t w = le32(18), h = le32(22);  // negative height: rows top down
+      return {static_cast<int>(std::min<int64_t>(std::abs(w), INT32_MAX)),
+              static_cast<int>(std::min<int64_t>(std::abs(h), INT32_MAX))};
+    }
+  }
+  if (b.size() >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6') {  // PNM: "P5 <w> <h> ..."
+    int64_t v[2] = {-1, -1};
+    size_t i = 2;
+    for (int64_t& x : v) {
+      while (i < b.size() && (std::isspace(b[i]) || b[i] == '#')) {
+        if (b[i] == '#') {
+          while (i < b.size() && b[i] != '\n') ++i;
+        } else {
+          ++i;
+        }
+      }
+      if (i >= b.size() || !std::isdigit(b[i])) return {-1, -1};
+      x = 0;
+      while (i < b.size() && std::isdigit(b[i]) && x < INT32_MAX) x = x * 10 + (b[i++] - '0');
+    }
+    return {static_cast<int>(std::min<int64_t>(v[0], INT32_MAX)),
+            static_cast<int>(std::min<int64_t>(v[1], INT32_MAX))};
+  }
   return {-1, -1};
 }
 
-namespace {
+}  // namespace
 
-std::vector<uint8_t> read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw ImageError(path + ": cannot open");
-  std::vector<uint8_t> b(static_cast<size_t>(in.tellg()));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  b.resize(static_cast<size_t>(in.gcount()));
-  return b;
-}
+cv::Size declared_size(const std::string& path) { return declared_size_of(read_prefix(path, 1 << 16)); }
+
+namespace {
 
 // Bytes the PNG's filtered image data must inflate to, from its IHDR fields.
 uint64_t png_data_bytes(uint64_t w, uint64_t h, int depth, int colour, int interlace) {
@@ -125,7 +151,10 @@ void check_png(const std::vector<uint8_t>& b, const std::string& path) {
   while (!iend) {
     if (pos + 12 > b.size()) throw ImageError(path + ": truncated PNG (no IEND chunk)");
     const uint32_t len = be32(&b[pos]);
-    const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
+    std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
+    for (char& c : type) {
+      if (!std::isalpha(static_cast<unsigned char>(c))) c = '?';  // printable in messages
+    }
     if (len > 0x7fffffffu || pos + 12 + uint64_t{len} > b.size()) {
       throw ImageError(path + ": truncated PNG (chunk " + type + " at byte " + std::to_string(pos) +
                        " is cut short)");
@@ -206,48 +235,78 @@ bool known_format(const std::vector<uint8_t>& h) {
   return h.size() >= 3 && h[0] == 'P' && h[1] >= '1' && h[1] <= '6' && std::isspace(h[2]);
 }
 
-cv::Mat load_checked(const std::string& path, int flags) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw ImageError(path + ": no such file");
-  if (std::filesystem::file_size(path, ec) == 0) throw ImageError(path + ": empty file");
-  const cv::Size d = declared_size(path);
+// Decodes an image file's bytes; `name` (a path, or an upload's name) starts every error.
+// Header, format and (PNG, JPEG) completeness are checked before any decoder runs.
+cv::Mat decode_checked(const std::vector<uint8_t>& b, const std::string& name, int flags) {
+  if (b.empty()) throw ImageError(name + ": empty file");
+  const cv::Size d = declared_size_of(b);
   if (d.width == 0 || d.height == 0) {
-    throw ImageError(path + ": declares a " + std::to_string(d.width) + "x" +
+    throw ImageError(name + ": declares a " + std::to_string(d.width) + "x" +
                      std::to_string(d.height) + " image");
   }
   if (d.width > 0 && int64_t{d.width} * d.height > max_image_pixels()) {
-    throw ImageError(path + ": declares " + std::to_string(d.width) + "x" +
+    throw ImageTooLargeError(name + ": declares " + std::to_string(d.width) + "x" +
                      std::to_string(d.height) + " pixels, over the limit of " +
                      std::to_string(max_image_pixels()));
   }
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  const std::vector<uint8_t> head = read_prefix(path, 12);
+  const std::vector<uint8_t> head(b.begin(), b.begin() + std::min<size_t>(b.size(), 12));
   if (!known_format(head)) {
     // OpenCV would try every codec it was built with; some (GDCM for DICOM) abort the process
     // on malformed input. Only the formats adgap reads go to the decoders.
-    throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
+    throw ImageError(name + ": cannot decode as an image (unknown format or corrupt)");
   }
   if (head.size() >= 8 && std::equal(kPng, kPng + 8, head.begin())) {
-    check_png(read_all(path), path);
+    check_png(b, name);
   } else if (head.size() >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff) {
-    check_jpeg(read_all(path), path);
+    check_jpeg(b, name);
   }
   // OpenCV prints its own multi-line warnings for undecodable files; we report once. Its log
-  // level is the process's: it is restored right after decoding.
+  // level is the process's: it is restored right after decoding. imdecode applies a JPEG's
+  // EXIF orientation as imread does.
   const QuietOpenCv quiet;
   cv::Mat img;
   try {
-    img = cv::imread(path, flags);
+    img = cv::imdecode(cv::Mat(1, static_cast<int>(std::min<size_t>(b.size(), INT32_MAX)), CV_8U,
+                               const_cast<uint8_t*>(b.data())),
+                       flags);
   } catch (const cv::Exception&) {
   }
   if (img.empty())
-    throw ImageError(path + ": cannot decode as an image (unknown format or corrupt)");
+    throw ImageError(name + ": cannot decode as an image (unknown format or corrupt)");
+  if (int64_t{img.cols} * img.rows > max_image_pixels()) {  // TIFF, WebP: no header check above
+    throw ImageTooLargeError(name + ": " + std::to_string(img.cols) + "x" +
+                             std::to_string(img.rows) + " pixels, over the limit of " +
+                             std::to_string(max_image_pixels()));
+  }
   return img;
+}
+
+// The file is read once, then checked and decoded from memory.
+cv::Mat load_checked(const std::string& path, int flags) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw ImageError(path + ": no such file");
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) throw ImageError(path + ": empty file");
+  if (size > kMaxImageFileBytes) {
+    throw ImageError(path + ": " + std::to_string(size) + " bytes, over the image file limit of " +
+                     std::to_string(kMaxImageFileBytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ImageError(path + ": cannot open");
+  std::vector<uint8_t> b(static_cast<size_t>(size));
+  in.read(reinterpret_cast<char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  b.resize(static_cast<size_t>(in.gcount()));
+  return decode_checked(b, path, flags);
 }
 
 }  // namespace
 
 cv::Mat load_bgr(const std::string& path) { return load_checked(path, cv::IMREAD_COLOR); }
+
+cv::Mat decode_bgr(const std::vector<uint8_t>& bytes, const std::string& name) {
+  return decode_checked(bytes, name, cv::IMREAD_COLOR);
+}
 
 cv::Mat load_image(const std::string& path) {
   // Gray stays gray, colour (and alpha) becomes BGR; 16-bit files are reduced to 8 bits.

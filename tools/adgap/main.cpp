@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "  bench-loc    every localisation method on the generated benchmark, tuned on a held-out "
     "split\n"
     "  train-reader the reader: digits plus a 'not a digit' class, from mined detector crops\n"
+    "  serve   the viewer: a page in the browser showing a photo's map, mask and digits\n"
     "  demo    the whole pipeline on defaults: train (or reuse), weights, heatmaps, detection\n"
     "\n"
     "`adgap <command> --help` describes a command's options.\n";
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
     if (cmd == "read-cells") return cmd_read_cells(argc, argv);
     if (cmd == "bench-loc") return cmd_bench_loc(argc, argv);
     if (cmd == "train-reader") return cmd_train_reader(argc, argv);
+    if (cmd == "serve") return cmd_serve(argc, argv);
     std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

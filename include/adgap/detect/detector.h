@@ -36,6 +36,8 @@ struct Detector {
   cv::Mat map(const cv::Mat& gray, const HeatmapConfig& heatmap) const;  // other map settings
   // The digits of an 8-bit gray image: detect_at_scales with this detector's map and settings.
   std::vector<Detection> detect(const cv::Mat& gray) const;
+  // The same, and the map at full scale (the one map(gray) gives), computed once for both.
+  std::vector<Detection> detect(const cv::Mat& gray, cv::Mat* full_map) const;
   // The same with other settings (a threshold being tuned, another reader); `candidates`, when
   // given, receives every candidate box the reader was shown (input pixels).
   std::vector<Detection> detect(const cv::Mat& gray, const DetectConfig& cfg,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace adgap {
 
@@ -14,16 +15,27 @@ class ImageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// An image declaring more pixels than max_image_pixels() (io/limits.h).
+class ImageTooLargeError : public ImageError {
+ public:
+  using ImageError::ImageError;
+};
 
 // The default pixel limit (io/limits.h: max_image_pixels), OpenCV's own decode limit.
 inline constexpr int64_t kMaxImagePixels = int64_t{1} << 30;
 
-// Width and height a PNG or JPEG header declares; {-1, -1} for other formats.
+// Image files larger than this are refused before reading (a 2^30-pixel image of 4 bytes a
+// pixel, uncompressed).
+inline constexpr uint64_t kMaxImageFileBytes = uint64_t{4} << 30;
+
+// Width and height a PNG, JPEG, BMP or PNM header declares; {-1, -1} for other formats.
 cv::Size declared_size(const std::string& path);
 
 // Decodes `path` as 8-bit BGR. Throws ImageError naming the file and the problem.
 cv::Mat load_bgr(const std::string& path);
-// The same, but a grayscale file stays one channel (a third of the memory); colour is BGR.
+// The same for a file's bytes in memory (an upload); `name` starts every error.
+cv::Mat decode_bgr(const std::vector<uint8_t>& bytes, const std::string& name);
+// load_bgr, but a grayscale file stays one channel (a third of the memory); colour is BGR.
 cv::Mat load_image(const std::string& path);
 
 // 8-bit grayscale of a BGR (or already gray) image.
