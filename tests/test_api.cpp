@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "adgap/adgap.h"
@@ -17,6 +18,7 @@
 #include "adgap/detect/detector.h"
 #include "adgap/eval/matching.h"
 #include "adgap/io/image.h"
+#include "adgap/io/limits.h"
 #include "adgap/methods/cam.h"
 #include "scene_images.h"
 #include "trained.h"
@@ -124,6 +126,57 @@ TEST_F(ApiTest, HeatmapHasTheImageSizeAndEqualsThePipelinesMap) {
   bgr.copyTo(wide(cv::Rect(0, 0, bgr.cols, bgr.rows)));
   const Heatmap strided = loc.heatmap(view_of(wide(cv::Rect(0, 0, bgr.cols, bgr.rows))));
   EXPECT_EQ(strided.values, h.values);
+}
+
+TEST_F(ApiTest, DetectWithItsMapEqualsDetectAndHeatmapApart) {
+  const Localizer loc = Localizer::load(*model_);
+  for (int i = 0; i < 3; ++i) {
+    const cv::Mat bgr = (*scenes_)[i].scene.image;
+    Heatmap map;
+    const std::vector<Digit> with_map = loc.detect(view_of(bgr), &map);
+    ImageResult a, b;
+    a.detections = with_map;
+    b.detections = loc.detect(view_of(bgr));
+    EXPECT_EQ(to_json(a), to_json(b));
+    const Heatmap apart = loc.heatmap(view_of(bgr));
+    EXPECT_EQ(map.width, apart.width);
+    EXPECT_EQ(map.height, apart.height);
+    EXPECT_EQ(map.values, apart.values);  // the same computation, bit for bit
+  }
+}
+
+TEST_F(ApiTest, DecodeImageEqualsTheFileAndRefusesBadBytes) {
+  const Localizer loc = Localizer::load(*model_);
+  const test::SceneFile& f = (*scenes_)[0];
+  std::ifstream in(f.path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  const DecodedImage img = decode_image(bytes.data(), bytes.size(), "scene.png");
+  ASSERT_EQ(img.width, f.scene.image.cols);
+  ASSERT_EQ(img.height, f.scene.image.rows);
+  ImageResult from_bytes;
+  from_bytes.path = f.path;
+  from_bytes.width = img.width;
+  from_bytes.height = img.height;
+  from_bytes.detections = loc.detect(img.view());
+  from_bytes.numbers = read_numbers(from_bytes.detections);
+  EXPECT_EQ(to_json(from_bytes), to_json(loc.detect_file(f.path)));
+  // Cut, empty, not an image: std::invalid_argument naming the upload.
+  for (const std::string& bad : {bytes.substr(0, bytes.size() / 2), std::string(),
+                                 std::string("hello, world")}) {
+    try {
+      decode_image(bad.data(), bad.size(), "upload.png");
+      ADD_FAILURE() << "accepted " << bad.size() << " bad bytes";
+    } catch (const ImageTooLarge&) {
+      ADD_FAILURE() << "not too large";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("upload.png: ", 0), 0u) << e.what();
+    }
+  }
+  // Over the pixel limit: ImageTooLarge, from the header.
+  const int64_t before = max_image_pixels();
+  set_max_image_pixels(int64_t{img.width} * img.height - 1);
+  EXPECT_THROW(decode_image(bytes.data(), bytes.size(), "scene.png"), ImageTooLarge);
+  set_max_image_pixels(before);
 }
 
 TEST_F(ApiTest, BadImagesOptionsAndFilesAreReportedClearly) {

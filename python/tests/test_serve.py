@@ -167,7 +167,13 @@ def test_analyze_equals_detect(server, model, scene, photos, tmp_path):
         assert answer["result"]["path"] == os.path.basename(path)
         check_analysis(answer, expected, path)
         found += len(expected["detections"])
-        assert answer["ms"] > 0 and answer["k"] == 3.0
+        assert answer["ms"] > 0 and answer["k"] == 3.0 and answer["digits"] is True
+        # digits=0: the same map, no detections.
+        code, _, body = server.analyze(open(path, "rb").read(), name="m.png", digits=0)
+        assert code == 200
+        alone = json.loads(body)
+        assert alone["digits"] is False and alone["result"]["detections"] == []
+        assert alone["map"] == answer["map"] and alone["stats"] == answer["stats"]
     assert found >= 3, "the model should find digits in the scene"
 
 
@@ -196,6 +202,7 @@ def test_analyze_options(server, model, scene, tmp_path):
     ({"class": "x"}, "class: 'x'"),
     ({"class": "-2"}, "class: '-2'"),
     ({"name": "a\nb"}, "name"),
+    ({"digits": "2"}, "digits: '2'"),
 ])
 def test_bad_parameters_are_400(server, scene, params, needle):
     code, _, body = server.analyze(open(scene, "rb").read(), **params)

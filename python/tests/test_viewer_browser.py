@@ -53,9 +53,11 @@ def test_page_draws_what_detect_finds(browser_tools, model, scenes, photos, tmp_
             if expected["detections"]:
                 assert page["highlighted"] == ["0", "0"]  # the box on both views
             drawn_any += len(page["boxes"])
-            # One request for the analysis; none when the slider moves, yet the mask changes:
-            # a lower k (1 instead of 3) marks more pixels.
-            assert page["requests"] == ["GET /api/info", "POST /api/analyze"], page["requests"]
+            # Two requests (the map alone, then with the digits); none when the slider moves,
+            # yet the mask changes: a lower k (1 instead of 3) marks more pixels.
+            assert page["requests"] == ["GET /api/info"] + ["POST /api/analyze"] * 2, \
+                page["requests"]
+            assert 0 < page["timing"]["map"] <= page["timing"]["digits"]
             assert page["requestsDuringSlider"] == 0
             before, after = page["maskBefore"], page["maskAfter"]
             assert after["level"] < before["level"]

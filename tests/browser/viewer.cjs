@@ -38,6 +38,7 @@ async function main() {
     out.seconds = (Date.now() - t0) / 1000;
     out.state = await page.evaluate(() => document.body.dataset.state);
     out.status = await page.$eval('#status', (e) => e.textContent);
+    out.timing = await page.evaluate(() => JSON.parse(document.body.dataset.timing || '{}'));
     out.boxes = await page.$$eval('#boxes-photo rect.digit', (rs) => rs.map((r) => ({
       box: ['x', 'y', 'width', 'height'].map((a) => Number(r.getAttribute(a))),
       label: Number(r.dataset.label),

@@ -6,11 +6,12 @@
 //   GET  /api/info                model, methods, modes, polarities, classes, defaults, samples,
 //                                 limits
 //   GET  /api/samples/N           sample photo N (opencv-doc photos read when the server starts)
-//   POST /api/analyze?method=&mode=&polarity=&class=&name=
+//   POST /api/analyze?method=&mode=&polarity=&class=&name=&digits=
 //                                 body: the bytes of an image file. Answer: {"result": one image
-//                                 of `adgap detect --json`'s schema, "map": the raw [0, 1] map as
-//                                 an 8-bit gray PNG (base64), "stats": its mean and std, "k",
-//                                 "ms"}
+//                                 of `adgap detect --json`'s schema, "digits", "map": the raw
+//                                 [0, 1] map as an 8-bit gray PNG (base64), "stats": its mean and
+//                                 std, "k", "options", "ms"}. digits=0: the map alone (no
+//                                 detections; a fraction of the time), which the page shows first
 //
 // Errors are {"error": "one line"}: 400 (bad parameter, broken image), 404, 411 (no
 // Content-Length), 415 (a form instead of the file's bytes), 413 (body or pixels over the limits), 503 (busy: the analyses running and
@@ -21,6 +22,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -57,6 +59,10 @@ constexpr const char* kPhotoDir = "/usr/share/doc/opencv-doc/examples/data/";
 // Photos with digits offered on the page (opencv-doc's digits.png is held out for testing).
 constexpr const char* kSamples[] = {"sudoku.png", "licenseplate_motion.jpg", "imageTextN.png",
                                     "text_motion.jpg"};
+// With a charset, JSON answers are sent as they are: cpp-httplib would otherwise compress
+// "application/json" with Brotli at its highest quality when the browser accepts it, which took
+// longer than computing a 1-megapixel map (0.4 s for a 0.5 MB answer).
+constexpr const char* kJson = "application/json; charset=utf-8";
 constexpr int64_t kMaxMapPixels = 4'000'000;  // larger maps are sent downscaled to this
 
 std::string base64(const std::vector<uint8_t>& b) {
@@ -92,12 +98,16 @@ class Gate {
     ++active_;
     return true;
   }
-  void leave() {
+  // True when this was the last analysis running and none waits.
+  bool leave() {
+    bool idle;
     {
       std::lock_guard<std::mutex> lock(m_);
       --active_;
+      idle = active_ == 0 && queued_ == 0;
     }
     cv_.notify_one();
+    return idle;
   }
 
  private:
@@ -111,11 +121,18 @@ class Gate {
 // used dropped beyond `capacity`. The networks are shared by the requests using them.
 class Localizers {
  public:
-  Localizers(std::string model, Options base, size_t capacity)
-      : model_(std::move(model)), base_(std::move(base)), capacity_(capacity) {}
+  // `first`, loaded with the server's options, is the first entry.
+  Localizers(std::string model, std::shared_ptr<const Localizer> first, size_t capacity)
+      : model_(std::move(model)), base_(first->options()), capacity_(capacity) {
+    lru_.emplace_front(key(base_), std::move(first));
+  }
+
+  static std::string key(const Options& o) {
+    return o.method + "|" + o.mode + "|" + o.polarity + "|" + std::to_string(o.cls);
+  }
 
   std::shared_ptr<const Localizer> get(const Options& o) {
-    const std::string key = o.method + "|" + o.mode + "|" + o.polarity + "|" + std::to_string(o.cls);
+    const std::string key = Localizers::key(o);
     std::lock_guard<std::mutex> lock(m_);  // a load takes a fraction of a second
     for (auto it = lru_.begin(); it != lru_.end(); ++it) {
       if (it->first == key) {
@@ -146,7 +163,7 @@ struct Sample {
 void send_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(Json{{"error", message}}.dump(-1, ' ', false, Json::error_handler_t::replace),
-                  "application/json");
+                  kJson);
 }
 
 const char* reason_of(int status) {
@@ -203,9 +220,16 @@ int cmd_serve(int argc, char** argv) {
   args.integer("cache", &cached, 1, 64, "option sets kept loaded (method, mode, ...)");
   args.flag("quiet", &quiet, "no line per request");
   if (!args.parse(argc, argv, 2)) return 0;
-  const Localizer first = o.load();
+  const auto loaded = std::make_shared<const Localizer>(o.load());
+  const Localizer& first = *loaded;
   const int64_t classes = first.detector().model.meta.num_classes;
-  Localizers localizers(o.model, first.options(), static_cast<size_t>(cached));
+  Localizers localizers(o.model, loaded, static_cast<size_t>(cached));
+  {
+    // The first computation in a process starts thread pools and picks kernels: done here on a
+    // blank image rather than in the first user's request.
+    const std::vector<uint8_t> blank(256 * 256, 255);
+    first.detect({blank.data(), 256, 256, 1, 0});
+  }
   Gate gate(static_cast<int>(running), static_cast<int>(waiting));
 
   std::vector<Sample> samples;
@@ -304,7 +328,7 @@ int cmd_serve(int argc, char** argv) {
     });
   }
   svr.Get("/api/info", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(info_text, "application/json");
+    res.set_content(info_text, kJson);
   });
   svr.Get(R"(/api/samples/(\d{1,3}))", [&](const httplib::Request& req, httplib::Response& res) {
     const size_t i = std::stoul(req.matches[1].str());
@@ -331,6 +355,12 @@ int cmd_serve(int argc, char** argv) {
       }
       opt.cls = static_cast<int>(v);
     }
+    bool digits = true;
+    if (req.has_param("digits")) {
+      const std::string v = req.get_param_value("digits");
+      if (v != "0" && v != "1") return send_error(res, 400, "digits: '" + v + "' is not 0 or 1");
+      digits = v == "1";
+    }
     if (req.body.empty()) return send_error(res, 400, name + ": empty file");
     if (!gate.enter()) {
       res.set_header("Retry-After", "1");
@@ -339,7 +369,11 @@ int cmd_serve(int argc, char** argv) {
     }
     struct Leave {
       Gate& g;
-      ~Leave() { g.leave(); }
+      ~Leave() {
+        // The library keeps freed memory for reuse (adgap/util/threads.h,
+        // configure_allocator); an idle server hands it back, so that its memory stays flat.
+        if (g.leave()) malloc_trim(0);
+      }
     } leave{gate};
     std::shared_ptr<const Localizer> loc;
     try {
@@ -360,8 +394,12 @@ int cmd_serve(int argc, char** argv) {
     r.width = img.width;
     r.height = img.height;
     Heatmap map;
-    r.detections = loc->detect(img.view(), &map);
-    r.numbers = read_numbers(r.detections);
+    if (digits) {
+      r.detections = loc->detect(img.view(), &map);
+      r.numbers = read_numbers(r.detections);
+    } else {
+      map = loc->heatmap(img.view());
+    }
 
     const cv::Mat m(map.height, map.width, CV_32F, map.values.data());
     cv::Scalar mean, sd;
@@ -377,6 +415,7 @@ int cmd_serve(int argc, char** argv) {
     cv::imencode(".png", m8, png, {cv::IMWRITE_PNG_COMPRESSION, 1});
     Json out;
     out["result"] = Json::parse(to_json(r));
+    out["digits"] = digits;
     out["map"] = {{"width", m8.cols}, {"height", m8.rows}, {"scale", scale}, {"png", base64(png)}};
     out["stats"] = {{"mean", mean[0]}, {"std", sd[0]}};
     out["k"] = opt.k;
@@ -384,7 +423,7 @@ int cmd_serve(int argc, char** argv) {
                       {"class", opt.cls}};
     out["ms"] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                     .count();
-    res.set_content(out.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+    res.set_content(out.dump(-1, ' ', false, Json::error_handler_t::replace), kJson);
   });
 
   int bound = -1;

@@ -78,50 +78,70 @@ async function useFile(blob, name) {
   await analyze();
 }
 
+// Two requests: the map alone first (a fraction of the time), shown at once, then the map with
+// the digits. Timings (ms after the request) go to document.body.dataset.timing.
 async function analyze() {
   if (!state.bytes) return;
   const seq = ++state.seq;
-  const q = new URLSearchParams({
+  const params = {
     method: $('method').value,
     mode: $('mode').value,
     polarity: $('polarity').value,
     class: $('cls').value,
     name: state.name,
-  });
+  };
   document.body.dataset.state = 'busy';
   setStatus('Computing ' + state.name + ' ...');
   const t0 = performance.now();
-  let res, body;
-  try {
-    res = await fetch('/api/analyze?' + q.toString(), {
-      method: 'POST',
-      headers: {'Content-Type': state.bytes.type || 'application/octet-stream'},
-      body: state.bytes,
-    });
-    body = await res.json().catch(() => ({error: 'HTTP ' + res.status}));
-  } catch (e) {
-    res = {ok: false, status: 0};
-    body = {error: 'no answer from the server (' + e.message + ')'};
-  }
-  if (seq !== state.seq) return;  // a newer request is on its way
-  if (!res.ok) {
+  const timing = {};
+  const post = async (digits) => {
+    const q = new URLSearchParams({...params, digits: digits ? '1' : '0'});
+    try {
+      const res = await fetch('/api/analyze?' + q.toString(), {
+        method: 'POST',
+        headers: {'Content-Type': state.bytes.type || 'application/octet-stream'},
+        body: state.bytes,
+      });
+      const body = await res.json().catch(() => ({error: 'HTTP ' + res.status}));
+      return {ok: res.ok, status: res.status, body};
+    } catch (e) {
+      return {ok: false, status: 0, body: {error: 'no answer from the server (' + e.message + ')'}};
+    }
+  };
+  const fail = (a) => {
     clearResult();
-    setStatus('Error ' + res.status + ': ' + body.error, true);
+    setStatus('Error ' + a.status + ': ' + a.body.error, true);
     document.body.dataset.state = 'error';
-    return;
-  }
-  state.result = body.result;
-  state.stats = body.stats;
-  state.map = await decodeMap(body.map);
-  state.heat = colourMap(state.map);
-  render();
+  };
+  const mapOnly = await post(false);
+  timing.mapAnswer = performance.now() - t0;
+  if (seq !== state.seq) return;  // a newer request is on its way
+  if (!mapOnly.ok) return fail(mapOnly);
+  await show(mapOnly.body);
+  timing.map = performance.now() - t0;
+  setStatus(`${state.name}: map in ${timing.map.toFixed(0)} ms; reading the digits ...`);
+  const full = await post(true);
+  timing.digitsAnswer = performance.now() - t0;
+  if (seq !== state.seq) return;
+  if (!full.ok) return fail(full);
+  await show(full.body);
+  timing.digits = performance.now() - t0;
   const r = state.result;
   setStatus(`${r.path}: ${r.width}x${r.height}, ${r.detections.length} digit(s), ` +
-            `${r.numbers.length} number(s); server ${body.ms.toFixed(0)} ms, ` +
-            `in all ${(performance.now() - t0).toFixed(0)} ms`);
+            `${r.numbers.length} number(s); map in ${timing.map.toFixed(0)} ms, digits in ` +
+            `${timing.digits.toFixed(0)} ms (server ${full.body.ms.toFixed(0)} ms)`);
+  document.body.dataset.timing = JSON.stringify(timing);
   $('download-json').disabled = false;
   $('download-png').disabled = false;
   document.body.dataset.state = 'done';
+}
+
+async function show(answer) {
+  state.result = answer.result;
+  state.stats = answer.stats;
+  state.map = await decodeMap(answer.map);
+  state.heat = colourMap(state.map);
+  render();
 }
 
 function clearResult() {
@@ -246,7 +266,7 @@ function svgRect(box, cls, data) {
 
 function renderBoxes() {
   const r = state.result;
-  const fontSize = Math.max(10, Math.round(Math.max(r.width, r.height) / 60));
+  const fontSize = Math.max(10, Math.round(Math.max(r.width, r.height) / 40));
   for (const id of ['boxes-photo', 'boxes-overlay']) {
     const svg = $(id);
     svg.replaceChildren();
