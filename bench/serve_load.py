@@ -73,7 +73,7 @@ def rss_mb(pid):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "adgap"))
-    ap.add_argument("--model", default=os.path.join(ROOT, "runs", "demo", "model.pt"))
+    ap.add_argument("--model", default="runs/demo/model.pt", help="relative to the repository")
     ap.add_argument("--photos", nargs="*", help="default: opencv-doc photos at 1 MP")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
@@ -93,7 +93,7 @@ def main():
     sizes = {}
     proc = subprocess.Popen([a.cli, "serve", "--model", a.model, "--port", "0", "--quiet",
                              *a.serve_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, cwd=ROOT)
     line = proc.stdout.readline()
     if not line.startswith("adgap serve: http://"):
         sys.exit("serve_load: the server did not start: " + line + proc.stderr.read())
@@ -209,7 +209,9 @@ def main():
         "browser": browser,
         "load": dict(counts, total=total, per_second=counts["200"] / a.seconds),
         "rss_mb": {"first_third_peak": first, "last_third_peak": last,
-                   "max": max(m for _, m in rss), "samples": len(rss)},
+                   "max": max(m for _, m in rss), "samples": len(rss),
+                   "peak_by_10s": [max([m for t, m in rss if w <= t < w + 10] or [0])
+                                   for w in range(0, int(a.seconds), 10)]},
         "failures": failures[:20],
         "ok": not failures,
     }
@@ -227,8 +229,8 @@ def write_report(a, res):
     lines = [
         "# `adgap serve`: a 1-megapixel photo, and 20 clients for a minute",
         "",
-        "Made by `/usr/bin/python3 bench/serve_load.py --out docs/results/serve` (model %s)."
-        % os.path.relpath(res["model"], ROOT),
+        "Made by `/usr/bin/python3 bench/serve_load.py --browser --out docs/results/serve` "
+        "(model %s)." % res["model"],
         "Photos: opencv-doc photos with digits, scaled to about 1 megapixel (JPEG).",
         "",
         "## One photo at a time (median of %d)" % a.repeats,
@@ -263,9 +265,9 @@ def write_report(a, res):
                                                ld["error"], ld["per_second"]),
         "",
         "Server memory (RSS): peak %.0f MB in the first third, %.0f MB in the last third, "
-        "%.0f MB at most (%d samples, every 0.5 s)." % (m["first_third_peak"],
-                                                      m["last_third_peak"], m["max"],
-                                                      m["samples"]),
+        "%.0f MB at most (%d samples, every 0.5 s). Peak of each 10 s: %s MB."
+        % (m["first_third_peak"], m["last_third_peak"], m["max"], m["samples"],
+           ", ".join("%.0f" % x for x in m["peak_by_10s"])),
         "",
         "Result: **%s**%s" % ("passed" if res["ok"] else "failed",
                               "" if res["ok"] else ": " + "; ".join(res["failures"][:5])),
