@@ -253,8 +253,10 @@ def test_limits_are_413(server):
 
 
 def test_bodies_without_length_and_forms(server):
-    # No Content-Length, or chunked: refused before any body is read.
+    # No Content-Length, or chunked: refused before any body is read, whatever the method.
     assert raw_http(server.port, b"POST /api/analyze HTTP/1.1\r\nHost: x\r\n\r\n") == 411
+    for method in (b"PUT", b"PATCH", b"DELETE"):
+        assert raw_http(server.port, method + b" / HTTP/1.1\r\nHost: x\r\n\r\nendless") == 411
     assert raw_http(server.port, b"POST /api/analyze HTTP/1.1\r\nHost: x\r\n"
                     b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n") == 411
     code, _, body = server.analyze(b"a=1", ctype="application/x-www-form-urlencoded")
@@ -262,6 +264,20 @@ def test_bodies_without_length_and_forms(server):
     code, _, body = server.analyze(b"--x--", ctype="multipart/form-data; boundary=x")
     assert code == 415
     assert raw_http(server.port, b"GET /" + b"a" * 10000 + b" HTTP/1.1\r\nHost: x\r\n\r\n") == 414
+    # A body refused unread is not taken for a next request: one answer, then the connection
+    # closes.
+    inner = b"GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(b"POST /api/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                  b"application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s"
+                  % (len(inner), inner))
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    assert got.startswith(b"HTTP/1.1 415") and got.count(b"HTTP/1.1 ") == 1, got[:300]
 
 
 def test_busy_is_503_and_the_rest_correct(server, model, scene, tmp_path):
@@ -300,8 +316,39 @@ def test_stops_cleanly_on_signals(model, sig):
 
 
 def test_listens_on_loopback_and_refuses_a_taken_port(model, server):
+    # The listening socket (the kernel's table of TCP sockets, state 0A) is bound to
+    # 127.0.0.1 only.
+    listening = []
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A" and int(local.split(":")[1], 16) == server.port:
+            listening.append(local.split(":")[0])
+    assert listening == ["0100007F"], listening
     p = run_cli("serve", "--model", model, "--port", server.port, check=False)
     assert p.returncode == 1
     assert p.stderr.strip().count("\n") == 0 and "cannot listen on 127.0.0.1:%d" % server.port \
         in p.stderr
-    assert server.url.startswith("http://127.0.0.1:")
+
+
+def test_large_maps_are_sent_scaled_down(model):
+    """Over 4 megapixels the map is sent downscaled (its `scale`); the result stays in the image's
+    pixels and the statistics are the full map's."""
+    s = Server(model, "--quiet")
+    try:
+        rng = np.random.default_rng(0)
+        img = np.full((2000, 2600), 255, np.uint8)
+        img[rng.integers(0, 2000, 3000), rng.integers(0, 2600, 3000)] = 0
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "PNG")
+        code, _, body = s.analyze(buf.getvalue(), name="big.png", digits=0)
+        assert code == 200, body
+        a = json.loads(body)
+        m = a["map"]
+        assert (a["result"]["width"], a["result"]["height"]) == (2600, 2000)
+        assert m["scale"] == pytest.approx((4e6 / 5.2e6) ** 0.5)
+        assert (m["width"], m["height"]) == (round(2600 * m["scale"]), round(2000 * m["scale"]))
+        png = np.asarray(Image.open(io.BytesIO(base64.b64decode(m["png"]))))
+        assert png.shape == (m["height"], m["width"])
+        assert abs(png.mean() / 255 - a["stats"]["mean"]) < 0.01  # area averaging keeps the mean
+    finally:
+        assert s.stop()[0] == 0

@@ -267,9 +267,10 @@ cv::Mat decode_checked(const std::vector<uint8_t>& b, const std::string& name, i
   const QuietOpenCv quiet;
   cv::Mat img;
   try {
-    img = cv::imdecode(cv::Mat(1, static_cast<int>(std::min<size_t>(b.size(), INT32_MAX)), CV_8U,
-                               const_cast<uint8_t*>(b.data())),
-                       flags);
+    if (b.size() <= kMaxImageFileBytes) {
+      img = cv::imdecode(
+          cv::Mat(1, static_cast<int>(b.size()), CV_8U, const_cast<uint8_t*>(b.data())), flags);
+    }
   } catch (const cv::Exception&) {
   }
   if (img.empty())

@@ -272,15 +272,19 @@ int cmd_serve(int argc, char** argv) {
   svr.set_read_timeout(10, 0);
   svr.set_write_timeout(10, 0);
   svr.set_keep_alive_timeout(2);
+  // One request a connection: a body refused unread (411, 415) is never taken for the next
+  // request, and no idle connection holds a thread.
+  svr.set_keep_alive_max_count(1);
 
   // Bodies without a Content-Length (chunked, or read to the end) are refused before anything
-  // is read: cpp-httplib 0.11.4 does not apply the body limit to them (CVE-2025-46728).
+  // is read, whatever the method: cpp-httplib 0.11.4 does not apply the body limit to them
+  // (CVE-2025-46728), and reads them for PUT, PATCH and DELETE before finding no route.
   svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     if (req.has_header("Transfer-Encoding")) {
       send_error(res, 411, "Transfer-Encoding is not accepted: send the body with a Content-Length");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (req.method == "POST" && !req.has_header("Content-Length")) {
+    if (req.method != "GET" && req.method != "HEAD" && !req.has_header("Content-Length")) {
       send_error(res, 411, "a request body needs a Content-Length");
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -407,7 +411,9 @@ int cmd_serve(int argc, char** argv) {
     double scale = 1;
     if (int64_t{m8.cols} * m8.rows > kMaxMapPixels) {
       scale = std::sqrt(double(kMaxMapPixels) / (double(m8.cols) * m8.rows));
-      cv::resize(m8, m8, cv::Size(), scale, scale, cv::INTER_AREA);
+      const cv::Size size(std::max(1, static_cast<int>(std::lround(m8.cols * scale))),
+                          std::max(1, static_cast<int>(std::lround(m8.rows * scale))));
+      cv::resize(m8, m8, size, 0, 0, cv::INTER_AREA);
     }
     std::vector<uint8_t> png;
     cv::imencode(".png", m8, png, {cv::IMWRITE_PNG_COMPRESSION, 1});
@@ -424,6 +430,7 @@ int cmd_serve(int argc, char** argv) {
     res.set_content(out.dump(-1, ' ', false, Json::error_handler_t::replace), kJson);
   });
 
+  catch_stop_signals();  // from here, SIGINT and SIGTERM stop the server cleanly
   int bound = -1;
   if (port == 0) {
     bound = svr.bind_to_any_port(host);
@@ -438,7 +445,6 @@ int cmd_serve(int argc, char** argv) {
   std::printf("adgap serve: http://%s%s%s:%d/ (model %s; Ctrl-C stops)\n", v6 ? "[" : "",
               host.c_str(), v6 ? "]" : "", bound, first.model_path().c_str());
 
-  catch_stop_signals();
   std::atomic<bool> signalled{false}, ended{false};
   std::thread watcher([&] {
     unsigned char sig = 0;
@@ -452,13 +458,20 @@ int cmd_serve(int argc, char** argv) {
     }
     svr.stop();  // requests being answered are finished first
   });
-  const bool ok = svr.listen_after_bind();
+  bool ok = false;
+  std::string failure;
+  try {
+    ok = svr.listen_after_bind();
+  } catch (const std::exception& e) {  // e.g. no threads for the pool
+    failure = e.what();
+  }
   ended = true;
   if (!signalled) {
     const unsigned char zero = 0;
     [[maybe_unused]] const ssize_t n = write(stop_pipe[1], &zero, 1);  // ends the watcher
   }
   watcher.join();
+  if (!failure.empty()) throw std::runtime_error(failure);
   if (!signalled && !ok) throw std::runtime_error("the server stopped on an error");
   std::printf("adgap serve: stopped\n");
   return 0;

@@ -24,9 +24,9 @@ class ImageTooLargeError : public ImageError {
 // The default pixel limit (io/limits.h: max_image_pixels), OpenCV's own decode limit.
 inline constexpr int64_t kMaxImagePixels = int64_t{1} << 30;
 
-// Image files larger than this are refused before reading (a 2^30-pixel image of 4 bytes a
-// pixel, uncompressed).
-inline constexpr uint64_t kMaxImageFileBytes = uint64_t{4} << 30;
+// Image files larger than this are refused before reading: the most cv::imdecode takes (files
+// are read once and decoded from memory).
+inline constexpr uint64_t kMaxImageFileBytes = (uint64_t{1} << 31) - 1;
 
 // Width and height a PNG, JPEG, BMP or PNM header declares; {-1, -1} for other formats.
 cv::Size declared_size(const std::string& path);

@@ -14,7 +14,8 @@ const state = {
   stats: null,     // the raw map's mean and std
   map: null,       // {width, height, values: Uint8Array}, the raw map in 1/255 steps
   heat: null,      // the map in colour, a canvas of the map's size
-  seq: 0,          // the latest request; older answers are dropped
+  seq: 0,          // the latest analysis; older answers are dropped
+  fileSeq: 0,      // the latest file chosen; an older one still decoding is dropped
 };
 
 function setStatus(text, isError) {
@@ -62,19 +63,23 @@ function showSliders() {
 }
 
 async function useFile(blob, name) {
-  state.bytes = blob;
-  state.name = name;
-  state.photo = null;
+  const mine = ++state.fileSeq;
   const url = URL.createObjectURL(blob);
   const img = new Image();
   img.src = url;
+  let photo = null;
   try {
     await img.decode();
-    state.photo = img;
+    photo = img;
   } catch (e) {
     // The server says what is wrong with it, or computes the map of a format the browser
     // cannot show.
   }
+  URL.revokeObjectURL(url);  // the decoded image stays drawable
+  if (mine !== state.fileSeq) return;  // another file was chosen meanwhile
+  state.bytes = blob;
+  state.name = name;
+  state.photo = photo;
   await analyze();
 }
 
@@ -92,6 +97,8 @@ async function analyze() {
   };
   document.body.dataset.state = 'busy';
   setStatus('Computing ' + state.name + ' ...');
+  $('download-json').disabled = true;
+  $('download-png').disabled = true;
   const t0 = performance.now();
   const timing = {};
   const post = async (digits) => {
@@ -117,14 +124,15 @@ async function analyze() {
   timing.mapAnswer = performance.now() - t0;
   if (seq !== state.seq) return;  // a newer request is on its way
   if (!mapOnly.ok) return fail(mapOnly);
-  await show(mapOnly.body);
+  if (!(await show(mapOnly.body, seq))) return;
   timing.map = performance.now() - t0;
   setStatus(`${state.name}: map in ${timing.map.toFixed(0)} ms; reading the digits ...`);
+  if (seq !== state.seq) return;
   const full = await post(true);
   timing.digitsAnswer = performance.now() - t0;
   if (seq !== state.seq) return;
   if (!full.ok) return fail(full);
-  await show(full.body);
+  if (!(await show(full.body, seq))) return;
   timing.digits = performance.now() - t0;
   const r = state.result;
   setStatus(`${r.path}: ${r.width}x${r.height}, ${r.detections.length} digit(s), ` +
@@ -136,12 +144,26 @@ async function analyze() {
   document.body.dataset.state = 'done';
 }
 
-async function show(answer) {
+// Shows an answer unless a newer analysis started meanwhile; false when it did not show it.
+async function show(answer, seq) {
+  let map;
+  try {
+    map = await decodeMap(answer.map);
+  } catch (e) {
+    if (seq === state.seq) {
+      clearResult();
+      setStatus('Error: the browser cannot show this map (' + e.message + ')', true);
+      document.body.dataset.state = 'error';
+    }
+    return false;
+  }
+  if (seq !== state.seq) return false;
   state.result = answer.result;
   state.stats = answer.stats;
-  state.map = await decodeMap(answer.map);
-  state.heat = colourMap(state.map);
+  state.map = map;
+  state.heat = colourMap(map);
   render();
+  return true;
 }
 
 function clearResult() {
