@@ -53,6 +53,20 @@ def test_page_draws_what_detect_finds(browser_tools, model, scenes, photos, tmp_
             if expected["detections"]:
                 assert page["highlighted"] == ["0", "0"]  # the box on both views
             drawn_any += len(page["boxes"])
+            # The downloads: the JSON in `detect --json`'s schema (the upload's name as the
+            # path), and the overlay PNG at the image's size.
+            stem = os.path.splitext(os.path.basename(photo))[0]
+            doc, png = page["downloads"]
+            assert doc["name"] == stem + ".detections.json" and doc["type"] == "application/json"
+            doc = json.loads(doc["text"])
+            assert doc["model"] == model and len(doc["images"]) == 1
+            assert doc["images"][0] == dict(expected, path=os.path.basename(photo),
+                                            detections=doc["images"][0]["detections"])
+            assert [d["box"] for d in doc["images"][0]["detections"]] == \
+                [d["box"] for d in expected["detections"]]
+            assert png["name"] == stem + ".overlay.png" and png["type"] == "image/png"
+            assert (png["width"], png["height"]) == (expected["width"], expected["height"])
+            assert png["bytes"] > 1000
             # Two requests (the map alone, then with the digits); none when the slider moves,
             # yet the mask changes: a lower k (1 instead of 3) marks more pixels.
             assert page["requests"] == ["GET /api/info"] + ["POST /api/analyze"] * 2, \

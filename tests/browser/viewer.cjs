@@ -76,6 +76,29 @@ async function main() {
       k.value = '3';
       k.dispatchEvent(new Event('input', {bubbles: true}));
     });
+    // The two downloads, caught where the page hands them to the browser (the link's click):
+    // the JSON's text, and the PNG's size as an image.
+    await page.evaluate(() => {
+      window.caught = [];
+      HTMLAnchorElement.prototype.click = function() {
+        window.caught.push({name: this.download, href: this.href});
+      };
+    });
+    await page.click('#download-json');
+    await page.click('#download-png');
+    await page.waitForFunction(() => window.caught.length === 2, {timeout: 30000});
+    out.downloads = await page.evaluate(() => Promise.all(window.caught.map(async (d) => {
+      const blob = await (await fetch(d.href)).blob();
+      const got = {name: d.name, type: blob.type, bytes: blob.size};
+      if (blob.type === 'image/png') {
+        const bitmap = await createImageBitmap(blob);
+        got.width = bitmap.width;
+        got.height = bitmap.height;
+      } else {
+        got.text = await blob.text();
+      }
+      return got;
+    })));
     out.requests = analyses;
     out.errors = errors;
     if (screenshot) {
