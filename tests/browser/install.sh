@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir="${1:-build/npm}"
-version=24.8.2  # the newest puppeteer-core that runs on Debian 12's Node.js 18
+version=24.8.2  # runs on Debian 12's Node.js 18 (puppeteer-core 25 needs Node.js 22)
 if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
