@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 n=${1:-1000}
 broken=${2:-10}
 ref=${3:-}
-model=${MODEL:-runs/demo/model.pt}
+model=${MODEL:-models/model.safetensors}
 [[ -x build/adgap ]] || bash scripts/build.sh
 [[ -f "$model" ]] || ./build/adgap demo >/dev/null
 tmp=$(mktemp -d)

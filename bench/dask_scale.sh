@@ -8,6 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-model=${2:-runs/demo/model.pt}
+model=${2:-models/model.safetensors}
 N_SCENES=24 source bench/python_images.sh
 /usr/bin/python3 bench/dask_scale.py "$model" "$tmp" "$rounds"

@@ -10,7 +10,7 @@ mode=${2:-paper}
 raw=${3:-}
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time; }
 [[ -x build/adgap ]] || bash scripts/build.sh
-[[ -f runs/demo/weights.json ]] || ./build/adgap demo >/dev/null
+[[ -f models/weights.json ]] || ./build/adgap demo >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 - "$tmp/huge.pgm" "$size" <<'PY'
@@ -26,7 +26,7 @@ with open(path, "wb") as f:
         f.write(row_stroke if (y % 64) in (10, 11, 12) or (y % 64) < 30 and (y % 64) % 9 == 0 else row_plain)
 PY
 echo "input: ${size}x${size} ($(du -h "$tmp/huge.pgm" | cut -f1))"
-/usr/bin/time -v ./build/adgap heatmap "$tmp/huge.pgm" --mode "$mode" --model runs/demo/model.pt \
+/usr/bin/time -v ./build/adgap heatmap "$tmp/huge.pgm" --mode "$mode" --model models/model.safetensors \
   --out "$tmp/out" $raw 2> "$tmp/time.txt"
 grep -E "Elapsed|Maximum resident" "$tmp/time.txt"
 ls -la "$tmp/out"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Detection time per photo with the defaults (the demo's model, its reader and the first
+# Detection time per photo with the defaults (adgap's own models, its reader and the first
 # reader beside it when present), on two cores: the first six wallpapers of Debian's
 # plasma-workspace-wallpapers (busy textures; one, EveningGlow, shows a few digits), each scaled to 1280x800 (1.02
 # megapixels; the files named 1280x800.jpg hold 2560x1600 pixels), and the same six at their
@@ -9,9 +9,9 @@
 # Usage: bench/photo_speed.sh [MODEL]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-runs/demo/model.pt}
+model=${1:-models/model.safetensors}
 [[ -x build/adgap ]] || bash scripts/build.sh
-[[ -f "$model" ]] || { echo "bench/photo_speed.sh: $model: no model (run the demo first)" >&2; exit 1; }
+[[ -f "$model" ]] || { echo "bench/photo_speed.sh: $model: no model (models/ is in the repository; scripts/train_models.sh remakes it)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mapfile -t photos < <(ls /usr/share/wallpapers/*/contents/images/1280x800.jpg | sort | head -6)

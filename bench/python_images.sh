@@ -4,7 +4,7 @@
 # plasma-workspace-wallpapers' photos scaled to 1280x800: 1 megapixel, busy textures), and puts
 # build/python on PYTHONPATH.
 [[ -x build/adgap ]] || bash scripts/build.sh
-[[ -f "$model" ]] || { echo "$0: $model: no model (run the demo first)" >&2; exit 1; }
+[[ -f "$model" ]] || { echo "$0: $model: no model (models/ is in the repository; scripts/train_models.sh remakes it)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export PYTHONPATH="$PWD/build/python${PYTHONPATH:+:$PYTHONPATH}"

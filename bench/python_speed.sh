@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
-model=${2:-runs/demo/model.pt}
+model=${2:-models/model.safetensors}
 source bench/python_images.sh
 n=$(wc -l < "$tmp/list.txt")
 

@@ -12,7 +12,7 @@ run exceeds the first third's peak by more than --rss-growth MB.
 
 The photos are opencv-doc photos with digits scaled to 1 megapixel (JPEG), or --photos.
 
-  /usr/bin/python3 bench/serve_load.py [--model runs/demo/model.pt] [--clients 20]
+  /usr/bin/python3 bench/serve_load.py [--model models/model.safetensors] [--clients 20]
       [--seconds 60] [--out docs/results/serve]
 """
 
@@ -73,7 +73,7 @@ def rss_mb(pid):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "adgap"))
-    ap.add_argument("--model", default="runs/demo/model.pt", help="relative to the repository")
+    ap.add_argument("--model", default="models/model.safetensors", help="relative to the repository")
     ap.add_argument("--photos", nargs="*", help="default: opencv-doc photos at 1 MP")
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [MODEL] IMAGE\n", argv[0]);
     return 2;
   }
-  const std::string model = argc == 3 ? argv[1] : adgap::kDefaultModelPath;
+  const std::string model = argc == 3 ? argv[1] : "";  // "": adgap's own models
   const std::string image = argv[argc - 1];
   try {
     const adgap::Localizer loc = adgap::Localizer::load(model);  // the tuned defaults

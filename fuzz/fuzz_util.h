@@ -1,5 +1,5 @@
 // Shared by the fuzz targets: a scratch file per process (the parsers under test take paths,
-// as the product does), and the sealed-file trailer of model and checkpoint files.
+// as the product does), and the checksum of model and checkpoint files.
 #pragma once
 
 #include <unistd.h>
@@ -46,30 +46,36 @@ inline void write_file(const std::string& path, const uint8_t* data, size_t size
   }
 }
 
-// The 20-byte trailer adgap appends to model and checkpoint files (include/adgap/io/checksum.h),
-// computed here so that the targets do not depend on that header: "ADGAPSUM", the payload's
-// length as a 64-bit big-endian integer, zlib's CRC-32 of the payload, 32-bit big-endian.
-inline std::string seal_trailer(const uint8_t* data, size_t size) {
+// The bytes of a safetensors input with adgap's checksum field (metadata "adgap_crc32", see
+// include/adgap/io/safetensors.h) recomputed for them, computed here so that the targets do
+// not depend on the library's writer: zlib's CRC-32 of the whole file with the field's 8 hex
+// digits read as '0's. Bytes without such a field come back as they are.
+inline std::string reseal_safetensors(std::string bytes) {
+  const std::string key = "\"adgap_crc32\":\"";
+  const size_t at = bytes.find(key);
+  if (at == std::string::npos || at + key.size() + 8 > bytes.size()) return bytes;
+  const size_t digits = at + key.size();
+  bytes.replace(digits, 8, "00000000");
   uLong crc = crc32(0L, Z_NULL, 0);
-  for (size_t done = 0; done < size;) {
-    const uInt n = static_cast<uInt>(std::min<size_t>(size - done, 1u << 30));
-    crc = crc32(crc, data + done, n);
+  for (size_t done = 0; done < bytes.size();) {
+    const uInt n = static_cast<uInt>(std::min<size_t>(bytes.size() - done, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), n);
     done += n;
   }
-  std::string t = "ADGAPSUM";
-  for (int i = 7; i >= 0; --i) t.push_back(static_cast<char>((uint64_t{size} >> (8 * i)) & 0xff));
-  for (int i = 3; i >= 0; --i) t.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
-  return t;
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
+  bytes.replace(digits, 8, hex);
+  return bytes;
 }
 
 // Model and checkpoint inputs: the first byte chooses how the rest becomes the file. Odd: the
-// rest as it is (unsealed and damaged files; seeds are files as adgap wrote them). Even: the
-// rest with a valid trailer appended, so that LibTorch's archive reader and adgap's metadata
-// checks see every mutation instead of a checksum refusal.
-inline bool write_archive_input(const std::string& path, const uint8_t* data, size_t size) {
+// rest as it is (damaged files; seeds are files as adgap wrote them). Even: the rest with its
+// checksum recomputed, so that the header checks and adgap's metadata checks see every
+// mutation instead of a checksum refusal.
+inline bool safetensors_input(const uint8_t* data, size_t size, std::string* out) {
   if (size == 0) return false;
-  const bool as_is = data[0] & 1;
-  write_file(path, data + 1, size - 1, as_is ? std::string() : seal_trailer(data + 1, size - 1));
+  std::string rest(reinterpret_cast<const char*>(data + 1), size - 1);
+  *out = (data[0] & 1) ? std::move(rest) : reseal_safetensors(std::move(rest));
   return true;
 }
 

@@ -2,8 +2,8 @@
 // save_checkpoint): a "lenet-wide" network of the narrowest widths (seed_shapes.h), so that a
 // file is a few KB. The checkpoint is written after one real Adam step, so that it holds the
 // optimiser's per-parameter state, as a checkpoint written during training does.
-// Usage: adgap_fuzz_make_seeds OUT_DIR  (writes model-small.pt, checkpoint-small.pt and
-// checkpoint-small-fresh.pt, the last before any step). Run by fuzz/make_seeds.sh.
+// Usage: adgap_fuzz_make_seeds OUT_DIR  (writes model-small.safetensors, checkpoint-small.safetensors and
+// checkpoint-small-fresh.safetensors, the last before any step). Run by fuzz/make_seeds.sh.
 #include <ATen/ATen.h>
 #include <torch/optim/adam.h>
 
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     adgap::TrainResult r;
     r.meta = adgap_fuzz::seed_meta();
     r.net = adgap::LeNet(r.meta.net_options());
-    adgap::save_model(out + "/model-small.pt", r.net, r.meta);
+    adgap::save_model(out + "/model-small.safetensors", r.net, r.meta);
 
     torch::optim::Adam opt(r.net->parameters(), torch::optim::AdamOptions(/*lr=*/1e-3));
     std::mt19937_64 rng(r.meta.seed);
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     prog.config = adgap_fuzz::seed_config();
     r.batches_per_epoch = 2;
     prog.rng_state = state_of(rng);
-    adgap::save_checkpoint(out + "/checkpoint-small-fresh.pt", r.net, r.meta, opt, prog);
+    adgap::save_checkpoint(out + "/checkpoint-small-fresh.safetensors", r.net, r.meta, opt, prog);
 
     // One update on a batch of 3 random images: (3, 1, 8, 8) -> (3, 3) log-probabilities.
     const int64_t n = 3, s = r.meta.input_size;
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     prog.step = 1;
     rng.discard(n);
     prog.rng_state = state_of(rng);
-    adgap::save_checkpoint(out + "/checkpoint-small.pt", r.net, r.meta, opt, prog);
+    adgap::save_checkpoint(out + "/checkpoint-small.safetensors", r.net, r.meta, opt, prog);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_seeds: %s\n", e.what());
     return 1;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Remakes the fuzz seed corpora, fuzz/corpus/<target>/, from real files: a model and a
+# Remakes the fuzz seed corpora, fuzz/corpus/<target>/, from real files (and hand-written JSONL
+# results): a model and a
 # checkpoint trained by `adgap train` on 600 MNIST images, small "lenet-wide" model and
 # checkpoint files from adgap's own writers (build-fuzz/adgap_fuzz_make_seeds), filter weights
 # from `adgap weights`, the first MNIST images and labels (raw and gzip), images encoded from an
@@ -27,9 +28,9 @@ trap 'rm -rf "$tmp"' EXIT
 echo "make_seeds: training a tiny model (600 images, 1 epoch)"
 nice -n 10 "$cli" train --data data/mnist --out "$tmp/train" --epochs 1 --limit 600 --batch 100 \
   --threads 1 --quiet >/dev/null
-nice -n 10 "$cli" weights --model "$tmp/train/model.pt" --data data/mnist --limit 300 \
+nice -n 10 "$cli" weights --model "$tmp/train/model.safetensors" --data data/mnist --limit 300 \
   --threads 1 --out "$tmp/weights.json" >/dev/null
-nice -n 10 "$cli" weights --model "$tmp/train/model.pt" --data data/mnist --limit 300 \
+nice -n 10 "$cli" weights --model "$tmp/train/model.safetensors" --data data/mnist --limit 300 \
   --threads 1 --cam --out "$tmp/weights-cam.json" >/dev/null
 ASAN_OPTIONS=detect_leaks=0 nice -n 10 "$writer" "$tmp"
 
@@ -49,7 +50,7 @@ def put(target, name, data):
         f.write(data)
 
 
-for t in ("idx", "image", "model", "checkpoint", "weights_json", "annotations"):
+for t in ("idx", "image", "model", "checkpoint", "weights_json", "annotations", "jsonl"):
     shutil.rmtree(f"{corpus}/{t}", ignore_errors=True)
 
 # idx: first byte = mode (bit 0 labels, bit 1 gzip-compress the rest in the target).
@@ -93,27 +94,19 @@ if os.path.exists(photo):
     put("image", "sudoku-crop.jpg", enc(".jpg", crop))
 
 
-# model, checkpoint: first byte odd = the file as written, even = the target appends a valid
-# checksum trailer to the rest (so its seed is the payload, any trailer adgap wrote removed).
-def payload(data):
-    if len(data) >= 20 and data[-20:-12] == b"ADGAPSUM":
-        n, crc = struct.unpack(">QI", data[-12:])
-        if n == len(data) - 20 and zlib.crc32(data[:-20]) == crc:
-            return data[:-20]
-    return data
-
-
+# model, checkpoint: first byte odd = the file as written, even = the target recomputes the
+# file's checksum (fuzz_util.h, safetensors_input), so that mutations reach the header checks.
 def archive_seeds(target, name, path):
     with open(path, "rb") as f:
         data = f.read()
     put(target, f"{name}-as-written", b"\x01" + data)
-    put(target, f"{name}-sealed-by-target", b"\x00" + payload(data))
+    put(target, f"{name}-resealed-by-target", b"\x00" + data)
 
 
-archive_seeds("model", "trained-table1", f"{tmp}/train/model.pt")
-archive_seeds("model", "small-wide", f"{tmp}/model-small.pt")
-archive_seeds("checkpoint", "small-wide", f"{tmp}/checkpoint-small.pt")
-archive_seeds("checkpoint", "small-wide-fresh", f"{tmp}/checkpoint-small-fresh.pt")
+archive_seeds("model", "trained-table1", f"{tmp}/train/model.safetensors")
+archive_seeds("model", "small-wide", f"{tmp}/model-small.safetensors")
+archive_seeds("checkpoint", "small-wide", f"{tmp}/checkpoint-small.safetensors")
+archive_seeds("checkpoint", "small-wide-fresh", f"{tmp}/checkpoint-small-fresh.safetensors")
 
 # weights_json: as `adgap weights` writes it, with and without the CAM baseline.
 for name in ("weights.json", "weights-cam.json"):
@@ -140,6 +133,18 @@ mini = {
 text = json.dumps(mini)
 put("annotations", "minimal-even.json", (text + ("" if len(text) % 2 == 0 else " ")).encode())
 put("annotations", "minimal-odd.json", (text + (" " if len(text) % 2 == 0 else "")).encode())
+
+# jsonl: results as `adgap detect --jsonl` writes them (one per line), a failed image, a line
+# cut short (a killed run), and a file whose second line is not a result.
+ok = json.dumps({"path": "a.png", "width": 40, "height": 30,
+                 "detections": [{"box": [1, 2, 10, 12], "label": 3, "score": 0.97},
+                                {"box": [12, 2, 10, 12], "label": 1, "score": 0.91}],
+                 "numbers": [{"box": [1, 2, 21, 12], "text": "31", "digits": [0, 1],
+                              "score": 0.91}]}, separators=(",", ":"))
+failed = json.dumps({"path": "b.png", "error": "not an image"}, separators=(",", ":"))
+put("jsonl", "two-results.jsonl", (ok + "\n" + failed + "\n").encode())
+put("jsonl", "cut-short.jsonl", (failed + "\n" + ok[:50]).encode())
+put("jsonl", "stops-at-junk.jsonl", (ok + "\nnot json\n" + failed + "\n").encode())
 
 for t in sorted(os.listdir(corpus)):
     files = os.listdir(f"{corpus}/{t}")

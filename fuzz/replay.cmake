@@ -5,7 +5,7 @@
 # the library target is `adgap`. Tests run from the repository root: the annotation seeds name
 # photos by paths relative to it.
 set(ADGAP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(ADGAP_FUZZ_REPLAY_TARGETS idx image model checkpoint weights_json annotations)
+set(ADGAP_FUZZ_REPLAY_TARGETS idx image model checkpoint weights_json annotations jsonl)
 foreach(t IN LISTS ADGAP_FUZZ_REPLAY_TARGETS)
   add_executable(fuzz_replay_${t} ${ADGAP_FUZZ_DIR}/replay.cpp ${ADGAP_FUZZ_DIR}/${t}.cpp)
   target_link_libraries(fuzz_replay_${t} PRIVATE adgap::adgap ZLIB::ZLIB)

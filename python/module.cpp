@@ -167,7 +167,8 @@ PYBIND11_MODULE(_adgap, m) {
   m.doc() = "adgap's C++ library (the package adgap wraps it; use that)";
   m.attr("SOURCE_DIR") = ADGAP_SOURCE_DIR;
   m.attr("CLI") = ADGAP_CLI;
-  m.attr("DEFAULT_MODEL") = adgap::kDefaultModelPath;
+  m.def("find_model", &adgap::find_model,
+        "$ADGAP_MODEL, else adgap's own models (RuntimeError saying where it looked)");
 
   py::register_exception_translator([](std::exception_ptr p) {
     try {

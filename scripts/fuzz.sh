@@ -4,7 +4,7 @@
 #
 # Usage: bash scripts/fuzz.sh TARGET SECONDS [libFuzzer args...]
 #        bash scripts/fuzz.sh all SECONDS [libFuzzer args...]   (each target in turn)
-# Targets: idx image model checkpoint weights_json annotations.
+# Targets: idx image model checkpoint weights_json annotations jsonl.
 #
 # Each run starts from a fresh copy of the committed seeds (fuzz/corpus/TARGET and
 # fuzz/regressions/TARGET) in build-fuzz/corpus/TARGET, where new inputs go; fuzz/ is never
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(idx image model checkpoint weights_json annotations)
+targets=(idx image model checkpoint weights_json annotations jsonl)
 usage() {
   echo "usage: bash scripts/fuzz.sh TARGET|all SECONDS [libFuzzer args...]" >&2
   echo "targets: ${targets[*]}" >&2
@@ -27,9 +27,9 @@ shift 2
 [[ $seconds =~ ^[0-9]+$ ]] || usage
 if [[ $target != all && ! " ${targets[*]} " =~ " $target " ]]; then usage; fi
 
-# Largest input per target (-max_len): the model seeds hold a trained Table 1 model (440 KB).
+# Largest input per target (-max_len): the model seeds hold a trained Table 1 model (430 KB).
 declare -A max_len=([idx]=16384 [image]=65536 [model]=500000 [checkpoint]=65536
-                    [weights_json]=65536 [annotations]=65536)
+                    [weights_json]=65536 [annotations]=65536 [jsonl]=65536)
 timeout_s=30    # one input slower than this is a finding
 rss_limit_mb=2048
 

@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -35,10 +36,17 @@ std::string slurp(const std::string& path) {
 
 ImageView view_of(const cv::Mat& m) { return {m.data, m.cols, m.rows, m.channels(), m.step[0]}; }
 
+// The test model has no reader: detection with it is asked for on purpose (reader "none").
+Options reads_itself() {
+  Options o;
+  o.reader = "none";
+  return o;
+}
+
 class ApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    model_ = new std::string(test::ensure_trained() + "/model.pt");
+    model_ = new std::string(test::ensure_trained() + "/model.safetensors");
     dir_ = new test::TempDir();
     scenes_ = new std::vector<test::SceneFile>(test::write_scene_files(dir_->str(), 700, 8));
   }
@@ -69,6 +77,49 @@ TEST_F(ApiTest, DefaultsAreTheTunedSettingsAndFilesAreFoundBesideTheModel) {
   EXPECT_DOUBLE_EQ(d.cfg.threshold.k, 3.0);
   EXPECT_DOUBLE_EQ(d.cfg.min_score, 0.8);
   EXPECT_DOUBLE_EQ(d.cfg.min_score_alone, 0.97);
+  // Its map is there, but detection without a reader is refused with the way to get one,
+  // unless asked for on purpose (reader "none").
+  const cv::Mat bgr = (*scenes_)[0].scene.image;
+  EXPECT_EQ(loc.heatmap(view_of(bgr)).width, bgr.cols);
+  try {
+    loc.detect(view_of(bgr));
+    FAIL() << "detected without a reader";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind(*model_ + ": no reader beside it", 0), 0u) << what;
+    EXPECT_NE(what.find("adgap train-reader --model " + *model_), std::string::npos) << what;
+    EXPECT_NE(what.find("--reader none"), std::string::npos) << what;
+  }
+  EXPECT_THROW(loc.detect_file((*scenes_)[0].path), std::runtime_error);
+  EXPECT_NO_THROW(Localizer::load(*model_, reads_itself()).detect(view_of(bgr)));
+}
+
+// Without a model path: $ADGAP_MODEL, else the models beside the executable (here the test
+// program's folder, the build tree, whose models/ links to the repository's).
+TEST_F(ApiTest, TheModelIsFoundFromTheEnvironmentOrBesideTheExecutable) {
+  const std::vector<std::string> dirs = model_search_dirs();
+  ASSERT_FALSE(dirs.empty());
+  const std::string exe_dir =
+      std::filesystem::read_symlink("/proc/self/exe").parent_path().lexically_normal().string();
+  EXPECT_EQ(dirs[0], exe_dir + "/models");
+  EXPECT_EQ(dirs[1], exe_dir + "/share/adgap/models");
+  ::setenv("ADGAP_MODEL", model_->c_str(), 1);
+  EXPECT_EQ(find_model(), *model_);
+  EXPECT_EQ(Localizer::load("", reads_itself()).model_path(), *model_);
+  ::setenv("ADGAP_MODEL", "", 1);  // empty: as if unset
+  std::string found;
+  for (const std::string& d : dirs) {
+    if (std::filesystem::is_regular_file(d + "/model.safetensors")) {
+      found = d + "/model.safetensors";
+      break;
+    }
+  }
+  if (found.empty()) {
+    EXPECT_THROW(find_model(), std::runtime_error);
+  } else {
+    EXPECT_EQ(find_model(), found);
+  }
+  ::unsetenv("ADGAP_MODEL");
 }
 
 TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {
@@ -77,6 +128,7 @@ TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {
   o.k = 2;
   o.min_score = 0.9;
   o.scales = {1};
+  o.reader = "none";
   const Localizer loc = Localizer::load(*model_, o);
   MatchCounts total;
   for (const test::SceneFile& f : *scenes_) {
@@ -106,7 +158,7 @@ TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {
 }
 
 TEST_F(ApiTest, HeatmapHasTheImageSizeAndEqualsThePipelinesMap) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   const cv::Mat bgr = (*scenes_)[0].scene.image;
   const Heatmap h = loc.heatmap(view_of(bgr));
   ASSERT_EQ(h.width, bgr.cols);
@@ -129,7 +181,7 @@ TEST_F(ApiTest, HeatmapHasTheImageSizeAndEqualsThePipelinesMap) {
 }
 
 TEST_F(ApiTest, DetectWithItsMapEqualsDetectAndHeatmapApart) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   for (int i = 0; i < 3; ++i) {
     const cv::Mat bgr = (*scenes_)[i].scene.image;
     Heatmap map;
@@ -146,7 +198,7 @@ TEST_F(ApiTest, DetectWithItsMapEqualsDetectAndHeatmapApart) {
 }
 
 TEST_F(ApiTest, DecodeImageEqualsTheFileAndRefusesBadBytes) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   const test::SceneFile& f = (*scenes_)[0];
   std::ifstream in(f.path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -180,7 +232,7 @@ TEST_F(ApiTest, DecodeImageEqualsTheFileAndRefusesBadBytes) {
 }
 
 TEST_F(ApiTest, BadImagesOptionsAndFilesAreReportedClearly) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   const uint8_t px[12] = {};
   EXPECT_THROW(loc.detect(ImageView{nullptr, 2, 2, 1, 0}), std::invalid_argument);
   EXPECT_THROW(loc.detect(ImageView{px, 0, 2, 1, 0}), std::invalid_argument);
@@ -196,10 +248,10 @@ TEST_F(ApiTest, BadImagesOptionsAndFilesAreReportedClearly) {
   bad.scales = {};
   EXPECT_THROW(Localizer::load(*model_, bad), std::invalid_argument);
   try {
-    Localizer::load(dir_->file("nope/model.pt"));
+    Localizer::load(dir_->file("nope/model.safetensors"));
     FAIL() << "loaded a missing model";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("nope/model.pt"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("nope/model.safetensors"), std::string::npos) << e.what();
   }
   test::write_bytes(dir_->file("garbage.png"), {'n', 'o', 't', ' ', 'p', 'n', 'g'});
   const ImageResult r = loc.detect_file(dir_->file("garbage.png"));
@@ -233,6 +285,17 @@ TEST(ImageResultJson, RoundTripsAndRejectsOtherJson) {
   EXPECT_THROW(image_result_from_json("[1, 2]"), std::invalid_argument);
   EXPECT_THROW(image_result_from_json(R"({"path":"x.png","width":3})"), std::invalid_argument);
   EXPECT_THROW(image_result_from_json(R"({"path":"x.pn)"), std::invalid_argument);
+  // Numbers out of int's or float's range, or of the wrong kind, are refused, not converted
+  // (a converted 1e99 is undefined behaviour).
+  for (const char* line :
+       {R"({"path":"x","width":1e99,"height":3,"detections":[]})",
+        R"({"path":"x","width":3,"height":4294967296,"detections":[]})",
+        R"({"path":"x","width":3,"height":3,"detections":[{"box":[0,0,1,1.5],"label":1,"score":0.5}]})",
+        R"({"path":"x","width":3,"height":3,"detections":[{"box":[0,0,1],"label":1,"score":0.5}]})",
+        R"({"path":"x","width":3,"height":3,"detections":[{"box":[0,0,1,1],"label":1,"score":1e300}]})",
+        R"({"path":"x","width":3,"height":3,"detections":[],"numbers":[{"box":[0,0,1,1],"text":"1","digits":[1e99],"score":0.5}]})"}) {
+    EXPECT_THROW(image_result_from_json(line), std::invalid_argument) << line;
+  }
 }
 
 TEST(Numbers, ReadNumbersGroupsDigitsOfOneLine) {
@@ -274,7 +337,7 @@ TEST(Batch, PathListsAndShards) {
 }
 
 TEST_F(ApiTest, ABatchWithBrokenFilesInTheMiddleLosesOnlyThoseFiles) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   test::write_bytes(dir_->file("empty.png"), {});
   test::write_bytes(dir_->file("cut.png"), {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0});
   std::vector<std::string> paths;
@@ -313,7 +376,7 @@ TEST_F(ApiTest, ABatchWithBrokenFilesInTheMiddleLosesOnlyThoseFiles) {
 }
 
 TEST_F(ApiTest, AResumedRunEqualsAnUninterruptedOne) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   std::vector<std::string> paths;
   for (const test::SceneFile& f : *scenes_) paths.push_back(f.path);
   paths.push_back(dir_->file("missing.png"));
@@ -343,7 +406,7 @@ TEST_F(ApiTest, AResumedRunEqualsAnUninterruptedOne) {
 }
 
 TEST_F(ApiTest, WorkersGiveTheSameResultsInTheSameOrder) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   test::write_bytes(dir_->file("junk.png"), {'x'});
   std::vector<std::string> paths;
   for (const test::SceneFile& f : *scenes_) {
@@ -387,7 +450,7 @@ TEST_F(ApiTest, WorkersGiveTheSameResultsInTheSameOrder) {
 }
 
 TEST_F(ApiTest, ShardsTogetherCoverTheListOnce) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   std::vector<std::string> paths;
   for (const test::SceneFile& f : *scenes_) paths.push_back(f.path);
   std::map<std::string, std::string> got;
@@ -407,7 +470,7 @@ TEST_F(ApiTest, TheLibraryLeavesTheProcessAsItFoundIt) {
   test::Trained t = test::load_trained();
   // Train mode survives a heatmap, a detection and an importance pass.
   t.model.net->train();
-  Localizer loc = Localizer::load(*model_);
+  Localizer loc = Localizer::load(*model_, reads_itself());
   const Detector& d = loc.detector();
   LeNet net = d.model.net;
   net->train();
@@ -430,7 +493,7 @@ TEST_F(ApiTest, TheLibraryLeavesTheProcessAsItFoundIt) {
 }
 
 TEST_F(ApiTest, TheExampleProgramPrintsWhatTheLibraryReturns) {
-  const Localizer loc = Localizer::load(*model_);
+  const Localizer loc = Localizer::load(*model_, reads_itself());
   const test::SceneFile& f = (*scenes_)[1];
   const std::string out = dir_->file("example.txt");
   const std::string cmd =

@@ -1,9 +1,12 @@
 // The adgap CLI as a user meets it: help, bad arguments, missing or broken files.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "adgap/adgap.h"
+#include "adgap/model/model_file.h"
 #include "scene_images.h"
 #include "trained.h"
 
@@ -22,6 +26,23 @@ struct CliRun {
   int code;
   std::string out;  // stdout and stderr together
 };
+
+struct CliRunApart {
+  int code;
+  std::string out, err;  // stdout, stderr
+};
+
+CliRunApart run_cli_apart(const std::string& args) {
+  test::TempDir dir;
+  const std::string cmd = std::string(ADGAP_CLI) + " " + args + " > " + dir.file("out") +
+                          " 2> " + dir.file("err");
+  const int status = std::system(cmd.c_str());
+  std::ifstream out(dir.file("out")), err(dir.file("err"));
+  std::stringstream o, e;
+  o << out.rdbuf();
+  e << err.rdbuf();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, o.str(), e.str()};
+}
 
 CliRun run_cli(const std::string& args) {
   test::TempDir dir;
@@ -82,15 +103,15 @@ TEST(Cli, MissingDataOrModelGivesOneLineNamingTheFile) {
       << r.out;
   EXPECT_EQ(lines(r.out), 1u) << r.out;
 
-  r = run_cli("eval --model " + dir.file("none.pt"));
+  r = run_cli("eval --model " + dir.file("none.safetensors"));
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find(dir.file("none.pt") + ": model file not found"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(dir.file("none.safetensors") + ": model file not found"), std::string::npos) << r.out;
   EXPECT_EQ(lines(r.out), 1u) << r.out;
 
-  test::write_bytes(dir.file("junk.pt"), {'n', 'o', 't', ' ', 'a', ' ', 'm', 'o', 'd', 'e', 'l'});
-  r = run_cli("eval --model " + dir.file("junk.pt") + " --data " + test::mnist_dir());
+  test::write_bytes(dir.file("junk.safetensors"), {'n', 'o', 't', ' ', 'a', ' ', 'm', 'o', 'd', 'e', 'l'});
+  r = run_cli("eval --model " + dir.file("junk.safetensors") + " --data " + test::mnist_dir());
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find(dir.file("junk.pt") + ": no adgap checksum at the end"), std::string::npos)
+  EXPECT_NE(r.out.find(dir.file("junk.safetensors") + ": not a safetensors file"), std::string::npos)
       << r.out;
 }
 
@@ -116,7 +137,7 @@ TEST(Cli, TrainsAndEvaluatesATinyRunEndToEnd) {
                      " --data " + test::mnist_dir());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("images per second"), std::string::npos) << r.out;
-  r = run_cli("eval --model " + dir.file("run/model.pt") + " --data " + test::mnist_dir() +
+  r = run_cli("eval --model " + dir.file("run/model.safetensors") + " --data " + test::mnist_dir() +
               " --json " + dir.file("e.json"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("confusion"), std::string::npos);
@@ -138,7 +159,8 @@ std::vector<uint8_t> png_header(uint32_t w, uint32_t h) {
 
 std::string model_args() {
   const std::string dir = test::ensure_trained();
-  return " --model " + dir + "/model.pt --weights " + dir + "/weights.json";
+  // The test model has no reader: it reads the crops itself, on purpose.
+  return " --model " + dir + "/model.safetensors --weights " + dir + "/weights.json --reader none";
 }
 
 TEST(Cli, BadImagesGiveOneLineAndWriteNothing) {
@@ -264,7 +286,7 @@ TEST(Cli, HeatmapWritesOverlayMaskAndExactSizeRawMap) {
 TEST(Cli, WeightsWritesImportanceJson) {
   test::TempDir dir;
   const CliRun r =
-      run_cli("weights --model " + test::ensure_trained() + "/model.pt --limit 300 --data " +
+      run_cli("weights --model " + test::ensure_trained() + "/model.safetensors --limit 300 --data " +
               test::mnist_dir() + " --out " + dir.file("w.json"));
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream in(dir.file("w.json"));
@@ -277,13 +299,13 @@ TEST(Cli, WeightsWritesImportanceJson) {
   EXPECT_TRUE(j["cam_weights"].empty());
   EXPECT_EQ(r.out.find("CAM classifier"), std::string::npos) << r.out;
   cv::imwrite(dir.file("img.png"), cv::Mat(40, 50, CV_8U, cv::Scalar(30)));
-  const std::string maps = " --model " + test::ensure_trained() + "/model.pt --weights " +
+  const std::string maps = " --model " + test::ensure_trained() + "/model.safetensors --weights " +
                            dir.file("w.json") + " --out " + dir.file("maps") + " ";
   const CliRun no_cam = run_cli("heatmap --method cam" + maps + dir.file("img.png"));
   EXPECT_NE(no_cam.code, 0);
   EXPECT_NE(no_cam.out.find("adgap weights --cam"), std::string::npos) << no_cam.out;
   const CliRun with = run_cli("weights --cam --model " + test::ensure_trained() +
-                              "/model.pt --limit 300 --data " + test::mnist_dir() + " --out " +
+                              "/model.safetensors --limit 300 --data " + test::mnist_dir() + " --out " +
                               dir.file("w.json"));
   ASSERT_EQ(with.code, 0) << with.out;
   EXPECT_NE(with.out.find("CAM classifier"), std::string::npos) << with.out;
@@ -319,7 +341,7 @@ struct BatchFiles {
 
 TEST(Cli, DetectWritesTheJsonSchemaAndTheLibrarysResults) {
   BatchFiles b;
-  const std::string model = test::ensure_trained() + "/model.pt";
+  const std::string model = test::ensure_trained() + "/model.safetensors";
   const CliRun r =
       run_cli(std::string("detect") + model_args() + " --out " + b.dir.file("out") + " --json " +
               b.dir.file("d.json") + " " + b.scenes[0].path + " " + b.scenes[1].path);
@@ -432,6 +454,109 @@ TEST(Cli, ResumeAndShardsGiveTheUninterruptedResults) {
   EXPECT_EQ(run_cli(base + " --resume").code, 2);
   EXPECT_EQ(run_cli(base + " --shard 2/2").code, 2);
   EXPECT_EQ(run_cli(std::string("detect") + model_args()).code, 2);  // no image at all
+}
+
+// "-" is standard output, which then holds the JSON alone; a FIFO is written into; a link
+// stays a link and its file gets the JSON; the JSONL stream goes to standard output too.
+TEST(Cli, JsonGoesToStdoutAFifoOrThroughALink) {
+  BatchFiles b;
+  const std::string img = b.paths[0];
+  const std::string base = std::string("detect") + model_args() + " --no-images --out " +
+                           b.dir.file("o") + " ";
+  const CliRunApart r = run_cli_apart(base + "--json - " + img);
+  EXPECT_EQ(r.code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);  // all of stdout is one document
+  EXPECT_EQ(doc.at("images").size(), 1u);
+  EXPECT_EQ(doc.at("images")[0].at("path"), img);
+  EXPECT_NE(r.err.find("1 images (0 resumed), 0 failed"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists("-"));
+
+  const CliRunApart l = run_cli_apart(base + "--quiet --json " + b.dir.file("x.json") +
+                                      " --jsonl - " + img + " " + b.paths[1]);
+  EXPECT_EQ(l.code, 0) << l.err;
+  std::istringstream lines(l.out);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    EXPECT_EQ(nlohmann::json::parse(line).at("path"), b.paths[n]) << line;
+  }
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(run_cli(base + "--json - --jsonl - " + img).code, 2);  // two documents: refused
+  EXPECT_EQ(run_cli(base + "--jsonl - --resume " + img).code, 1);
+
+  ASSERT_EQ(::mkfifo(b.dir.file("fifo").c_str(), 0600), 0);
+  const std::string cat = "cat " + b.dir.file("fifo") + " > " + b.dir.file("from-fifo.json") + " &";
+  ASSERT_EQ(std::system(cat.c_str()), 0);
+  EXPECT_EQ(run_cli(base + "--quiet --json " + b.dir.file("fifo") + " " + img).code, 0);
+  // The reader (cat) may still be copying: wait up to 5 s for the whole document.
+  for (int i = 0; i < 250 && !nlohmann::json::accept(slurp(b.dir.file("from-fifo.json"))); ++i) {
+    ::usleep(20000);
+  }
+  EXPECT_EQ(nlohmann::json::parse(slurp(b.dir.file("from-fifo.json"))), doc);
+  EXPECT_EQ(std::filesystem::status(b.dir.file("fifo")).type(), std::filesystem::file_type::fifo);
+
+  std::filesystem::create_symlink(b.dir.file("real.json"), b.dir.file("link.json"));
+  EXPECT_EQ(run_cli(base + "--quiet --json " + b.dir.file("link.json") + " " + img).code, 0);
+  EXPECT_TRUE(std::filesystem::is_symlink(b.dir.file("link.json")));
+  EXPECT_EQ(nlohmann::json::parse(slurp(b.dir.file("real.json"))), doc);
+}
+
+// A model without a reader is refused for detection with the way to get one; --reader none
+// asks for the model's own reading on purpose.
+TEST(Cli, DetectionWithoutAReaderIsRefusedUnlessAskedFor) {
+  BatchFiles b;
+  const std::string dir = test::ensure_trained();
+  const CliRun r = run_cli("detect --model " + dir + "/model.safetensors --no-images " + b.paths[0]);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("no reader beside it"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("adgap train-reader --model"), std::string::npos) << r.out;
+  EXPECT_EQ(lines(r.out), 1u) << r.out;
+  EXPECT_EQ(run_cli(std::string("detect") + model_args() + " --quiet --no-images --json " +
+                    b.dir.file("x.json") + " " + b.paths[0]).code, 0);
+  // train-reader writes beside the model it is given, so it needs one given.
+  const CliRun t = run_cli("train-reader --scenes 1");
+  EXPECT_EQ(t.code, 2);
+  EXPECT_NE(t.out.find("--model FILE is needed"), std::string::npos) << t.out;
+}
+
+// A model of the old LibTorch format: one line saying how to convert it; convert makes a
+// safetensors model with the same metadata and weights.
+TEST(Cli, OldModelFilesAreNamedAndConverted) {
+  test::TempDir dir;
+  const std::string old = std::string(ADGAP_SOURCE_DIR) + "/tests/data/legacy-small-wide.pt";
+  const CliRun r = run_cli("eval --model " + old + " --data " + test::mnist_dir());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find(old + ": an adgap file of the old LibTorch format (.pt)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("adgap convert " + old + " NEW.safetensors"), std::string::npos) << r.out;
+  EXPECT_EQ(lines(r.out), 1u) << r.out;
+  const CliRun c = run_cli("convert " + old + " " + dir.file("new.safetensors"));
+  EXPECT_EQ(c.code, 0) << c.out;
+  const LoadedModel was = load_legacy_model(old), now = load_model(dir.file("new.safetensors"));
+  EXPECT_EQ(now.meta.to_json(), was.meta.to_json());
+  for (const auto& p : was.net->named_parameters()) {
+    EXPECT_TRUE(at::equal(p.value(), now.net->named_parameters()[p.key()])) << p.key();
+  }
+  EXPECT_EQ(run_cli("convert " + old).code, 2);
+  EXPECT_EQ(run_cli("convert " + dir.file("none.pt") + " " + dir.file("x.safetensors")).code, 1);
+}
+
+// A new user right after building: from an empty directory, with no --model, no ADGAP_MODEL
+// and no runs/, detect reads sudoku.png (26 digits) with adgap's own models (models/, found
+// beside the executable) and writes nothing there but what it is asked to.
+TEST(Cli, DetectWorksFromAnyDirectoryWithTheShippedModels) {
+  test::TempDir dir, logs;
+  const std::string photo = "/usr/share/doc/opencv-doc/examples/data/sudoku.png";
+  const std::string cmd = "cd " + dir.str() + " && env -u ADGAP_MODEL " + std::string(ADGAP_CLI) +
+                          " detect --json - --no-images --quiet " + photo + " > " +
+                          logs.file("sudoku.json") + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  const std::string out = slurp(logs.file("sudoku.json"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const nlohmann::json doc = nlohmann::json::parse(out);
+  const std::filesystem::path cli(ADGAP_CLI);
+  EXPECT_EQ(doc.at("model"), (cli.parent_path() / "models" / "model.safetensors").string());
+  EXPECT_GE(doc.at("images")[0].at("detections").size(), 20u) << out;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.str()));
 }
 
 }  // namespace

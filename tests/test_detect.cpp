@@ -263,7 +263,7 @@ TEST_F(SceneTest, ReadsAGridOfDigitCellsLikeDigitsPng) {
     cv::resize(d, small, {kCell, kCell}, 0, 0, cv::INTER_AREA);
     small.copyTo(grid(cv::Rect(next[label]++ * kCell, label * kCell, kCell, kCell)));
   }
-  const Detector det = make_detector(test::ensure_trained() + "/model.pt", Options{});
+  const Detector det = make_detector(test::ensure_trained() + "/model.safetensors", Options{});
   const CellReading r = read_cell_grid(det, grid, {kCell, /*rows_per_class=*/1, false});
   EXPECT_EQ(r.cells, 200);
   EXPECT_EQ(r.rejected, 0);  // no reader: the model reads, it has no "not a digit" class

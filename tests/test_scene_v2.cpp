@@ -327,7 +327,7 @@ TEST(BenchV2, TheReportShowsTheTextConditionWhenItRan) {
   BenchV2Result r;
   r.eval.scenes = 2;
   LocBenchSettings set;
-  set.reader = "r/model.pt";
+  set.reader = "r/model.safetensors";
   const std::string text_row = "| text: half the items letter strings of the whole alphabet | 3 |";
   EXPECT_EQ(bench_v2_markdown(r, set).find(text_row), std::string::npos);
   r.text.scenes = 3;
@@ -521,7 +521,7 @@ TEST_F(SceneV2Test, VerifierCropsAreLabelledAndItsTrainingGoesBesideTheReader) {
   const TrainResult r = train_verifier(c.map_of, LeNet{nullptr}, flat, mnist, c.det, rc, nullptr);
   ASSERT_TRUE(r.finished);
   EXPECT_GT(r.batches_per_epoch, (mnist.size() + 299) / 300 + 3);  // MNIST and mined crops
-  const LoadedModel v = load_reader(tmp.file("reader") + "/verifier/model.pt", 10);
+  const LoadedModel v = load_reader(tmp.file("reader") + "/verifier/model.safetensors", 10);
   EXPECT_EQ(v.meta.dataset, kRegionReaderData);
   EXPECT_TRUE((v.meta.widths == LeNetWidths{8, 16, 32, 16}));
 }
@@ -546,15 +546,15 @@ TEST_F(SceneV2Test, TwoRoundReaderTrainsOnBothRoundsCrops) {
   // Round 1's reader and crops are kept; the final reader saw round 1's crops and round 2's.
   const Dataset round1 = load_split(tmp.file("reader") + "/round1", "mined", 11);
   EXPECT_GT(round1.size(), 2 * 10);
-  EXPECT_NO_THROW(load_reader(tmp.file("reader") + "/round1/model.pt", 10));
+  EXPECT_NO_THROW(load_reader(tmp.file("reader") + "/round1/model.safetensors", 10));
   const int64_t round1_batches = (mnist.size() + round1.size() + 19) / 20;
   EXPECT_GT(r.batches_per_epoch, round1_batches);
-  EXPECT_EQ(load_reader(tmp.file("reader") + "/model.pt", 10).meta.dataset, kRegionReaderData);
+  EXPECT_EQ(load_reader(tmp.file("reader") + "/model.safetensors", 10).meta.dataset, kRegionReaderData);
   // The first reader: Table 1 widths, the same data, beside the final reader only.
-  const LoadedModel first = load_reader(tmp.file("reader") + "/first/model.pt", 10);
+  const LoadedModel first = load_reader(tmp.file("reader") + "/first/model.safetensors", 10);
   EXPECT_EQ(first.meta.dataset, kRegionReaderData);
   EXPECT_TRUE(first.net->options().widths.is_table1());
-  EXPECT_EQ(load_reader(tmp.file("reader") + "/model.pt", 10).net->options().widths,
+  EXPECT_EQ(load_reader(tmp.file("reader") + "/model.safetensors", 10).net->options().widths,
             (LeNetWidths{8, 16, 64, 32}));
   EXPECT_FALSE(std::filesystem::exists(tmp.file("reader") + "/round1/first"));
 }
@@ -651,13 +651,13 @@ TEST_F(SceneV2Test, LetterCropsAreLabelledAndTheLetterReaderGoesBesideTheReader)
   const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 100);
   const TrainResult r = train_letter_reader(c.map_of, mnist, c.det, rc, nullptr);
   ASSERT_TRUE(r.finished);
-  const std::string file = tmp.file("reader") + "/letters/model.pt";
+  const std::string file = tmp.file("reader") + "/letters/model.safetensors";
   EXPECT_EQ(load_letter_reader(file).meta.num_classes, kLetterClasses);
-  EXPECT_EQ(letter_reader_beside(tmp.file("reader") + "/model.pt"), file);
+  EXPECT_EQ(letter_reader_beside(tmp.file("reader") + "/model.safetensors"), file);
   // A digit reader is not a letter reader, and the reverse.
   EXPECT_THROW(load_reader(file, 10), std::runtime_error);
   const std::string dir = test::ensure_trained();
-  EXPECT_THROW(load_letter_reader(dir + "/model.pt"), std::runtime_error);
+  EXPECT_THROW(load_letter_reader(dir + "/model.safetensors"), std::runtime_error);
 }
 
 TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
@@ -668,89 +668,89 @@ TEST(Proposals, AutoUsesRegionsOnlyWithAReaderTrainedOnThem) {
     meta.num_classes = 11;
     meta.dataset = dataset;
     LeNet net(meta.net_options());
-    const std::string path = tmp.file(dataset + ".pt");
+    const std::string path = tmp.file(dataset + ".safetensors");
     save_model(path, net, meta);
     return path;
   };
   Options o;
   o.weights = dir + "/weights.json";
   o.reader = reader_with(kRegionReaderData);
-  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kRegions);
+  EXPECT_EQ(make_detector(dir + "/model.safetensors", o).cfg.proposals, ProposalKind::kRegions);
   o.reader = reader_with("mnist+mined");
-  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kMap);
+  EXPECT_EQ(make_detector(dir + "/model.safetensors", o).cfg.proposals, ProposalKind::kMap);
   o.reader = "none";
-  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kMap);
+  EXPECT_EQ(make_detector(dir + "/model.safetensors", o).cfg.proposals, ProposalKind::kMap);
   o.proposals = "regions";  // asked for explicitly
-  EXPECT_EQ(make_detector(dir + "/model.pt", o).cfg.proposals, ProposalKind::kRegions);
+  EXPECT_EQ(make_detector(dir + "/model.safetensors", o).cfg.proposals, ProposalKind::kRegions);
   o.proposals = "boxes";
-  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
+  EXPECT_THROW(make_detector(dir + "/model.safetensors", o), std::invalid_argument);
   // A first reader beside the reader is used unless "none"; one of the wrong class count is
   // refused.
   o.proposals = "auto";
   o.reader = reader_with(kRegionReaderData);
   std::filesystem::create_directories(tmp.file("first"));
-  std::filesystem::copy_file(o.reader, tmp.file("first/model.pt"));
-  const Detector with_first = make_detector(dir + "/model.pt", o);
-  EXPECT_EQ(with_first.first_reader_path, tmp.file("first/model.pt"));
+  std::filesystem::copy_file(o.reader, tmp.file("first/model.safetensors"));
+  const Detector with_first = make_detector(dir + "/model.safetensors", o);
+  EXPECT_EQ(with_first.first_reader_path, tmp.file("first/model.safetensors"));
   EXPECT_FALSE(with_first.cfg.first_reader.is_empty());
   o.first_reader = "none";
-  const Detector without = make_detector(dir + "/model.pt", o);
+  const Detector without = make_detector(dir + "/model.safetensors", o);
   EXPECT_TRUE(without.first_reader_path.empty());
   EXPECT_TRUE(without.cfg.first_reader.is_empty());
   ModelMeta twelve;
   twelve.num_classes = 12;
   LeNet bad(twelve.net_options());
-  save_model(tmp.file("bad_first.pt"), bad, twelve);
-  o.first_reader = tmp.file("bad_first.pt");
-  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
+  save_model(tmp.file("bad_first.safetensors"), bad, twelve);
+  o.first_reader = tmp.file("bad_first.safetensors");
+  EXPECT_THROW(make_detector(dir + "/model.safetensors", o), std::runtime_error);
   // So is a verifier beside the reader, and its gate is range-checked.
   o.first_reader = "none";
-  EXPECT_TRUE(make_detector(dir + "/model.pt", o).verifier_path.empty());
+  EXPECT_TRUE(make_detector(dir + "/model.safetensors", o).verifier_path.empty());
   std::filesystem::create_directories(tmp.file("verifier"));
-  std::filesystem::copy_file(o.reader, tmp.file("verifier/model.pt"));
-  const Detector with_verifier = make_detector(dir + "/model.pt", o);
-  EXPECT_EQ(with_verifier.verifier_path, tmp.file("verifier/model.pt"));
+  std::filesystem::copy_file(o.reader, tmp.file("verifier/model.safetensors"));
+  const Detector with_verifier = make_detector(dir + "/model.safetensors", o);
+  EXPECT_EQ(with_verifier.verifier_path, tmp.file("verifier/model.safetensors"));
   EXPECT_FALSE(with_verifier.cfg.verifier.is_empty());
   EXPECT_DOUBLE_EQ(with_verifier.cfg.verify_gate, 0.9);
   // The minimum scores left to the defaults follow the readers in use; given ones stay.
   EXPECT_DOUBLE_EQ(with_verifier.cfg.min_score, kMinScoreVerified);
   EXPECT_DOUBLE_EQ(with_verifier.cfg.min_score_alone, kMinScoreAloneVerified);
   o.min_score = 0.7;
-  EXPECT_DOUBLE_EQ(make_detector(dir + "/model.pt", o).cfg.min_score, 0.7);
-  EXPECT_DOUBLE_EQ(make_detector(dir + "/model.pt", o).cfg.min_score_alone,
+  EXPECT_DOUBLE_EQ(make_detector(dir + "/model.safetensors", o).cfg.min_score, 0.7);
+  EXPECT_DOUBLE_EQ(make_detector(dir + "/model.safetensors", o).cfg.min_score_alone,
                    kMinScoreAloneVerified);
   o.min_score = -1;
   o.verifier = "none";
-  const Detector no_verifier = make_detector(dir + "/model.pt", o);
+  const Detector no_verifier = make_detector(dir + "/model.safetensors", o);
   EXPECT_TRUE(no_verifier.cfg.verifier.is_empty());
   EXPECT_DOUBLE_EQ(no_verifier.cfg.min_score, kMinScore);
   EXPECT_DOUBLE_EQ(no_verifier.cfg.min_score_alone, kMinScoreAlone);
-  o.verifier = tmp.file("bad_first.pt");
-  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
+  o.verifier = tmp.file("bad_first.safetensors");
+  EXPECT_THROW(make_detector(dir + "/model.safetensors", o), std::runtime_error);
   o.verifier = "";
   o.verify_gate = 1.5;
-  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
+  EXPECT_THROW(make_detector(dir + "/model.safetensors", o), std::invalid_argument);
   // A letter reader beside the reader is used unless "none"; a reader of digits is refused.
   o.verify_gate = 0.9;
-  EXPECT_TRUE(make_detector(dir + "/model.pt", o).letter_reader_path.empty());
+  EXPECT_TRUE(make_detector(dir + "/model.safetensors", o).letter_reader_path.empty());
   ModelMeta three;
   three.num_classes = kLetterClasses;
   LeNet letters(three.net_options());
   std::filesystem::create_directories(tmp.file("letters"));
-  save_model(tmp.file("letters/model.pt"), letters, three);
-  const Detector with_letters = make_detector(dir + "/model.pt", o);
-  EXPECT_EQ(with_letters.letter_reader_path, tmp.file("letters/model.pt"));
+  save_model(tmp.file("letters/model.safetensors"), letters, three);
+  const Detector with_letters = make_detector(dir + "/model.safetensors", o);
+  EXPECT_EQ(with_letters.letter_reader_path, tmp.file("letters/model.safetensors"));
   EXPECT_FALSE(with_letters.cfg.letter_reader.is_empty());
   o.letter_reader = "none";
-  EXPECT_TRUE(make_detector(dir + "/model.pt", o).cfg.letter_reader.is_empty());
+  EXPECT_TRUE(make_detector(dir + "/model.safetensors", o).cfg.letter_reader.is_empty());
   o.letter_reader = o.reader;
-  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::runtime_error);
+  EXPECT_THROW(make_detector(dir + "/model.safetensors", o), std::runtime_error);
   o.letter_reader = "";
   o.word_gap = -1;
-  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
+  EXPECT_THROW(make_detector(dir + "/model.safetensors", o), std::invalid_argument);
   o.word_gap = 0.35;
   o.word_letters = 0;
-  EXPECT_THROW(make_detector(dir + "/model.pt", o), std::invalid_argument);
+  EXPECT_THROW(make_detector(dir + "/model.safetensors", o), std::invalid_argument);
 }
 
 TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {
@@ -781,7 +781,7 @@ TEST_F(SceneV2Test, MinedRegionCropsAreLabelledByTheirTruth) {
   const Dataset mnist = head(load_split(test::mnist_dir(), "train", 10), 3000);
   const TrainResult r = train_reader(c.map_of, c.net(), mnist, c.det, again, nullptr);
   ASSERT_TRUE(r.finished);
-  const LoadedModel reader = load_reader(tmp.file("reader") + "/model.pt", 10);
+  const LoadedModel reader = load_reader(tmp.file("reader") + "/model.safetensors", 10);
   EXPECT_EQ(reader.meta.arch, "lenet-wide");
   EXPECT_EQ(reader.meta.dataset, kRegionReaderData);
   EXPECT_TRUE((reader.meta.widths == LeNetWidths{8, 24, 64, 32}));

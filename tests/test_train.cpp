@@ -10,7 +10,7 @@
 #include "adgap/data/dataset.h"
 #include "adgap/eval/evaluate.h"
 #include "adgap/io/atomic_file.h"
-#include "adgap/io/checksum.h"
+#include "adgap/io/safetensors.h"
 #include "adgap/model/model_file.h"
 #include "adgap/report/training_report.h"
 #include "adgap/train/checkpoint.h"
@@ -63,7 +63,7 @@ TEST_F(TrainTest, ShortRunLearnsDigits) {
         write_training_report(c, now);
       });
   ASSERT_TRUE(r.finished);
-  EXPECT_EQ(calls, 6);  // after each of the 5 epochs, and once when model.pt is written
+  EXPECT_EQ(calls, 6);  // after each of the 5 epochs, and once when model.safetensors is written
   EXPECT_EQ(r.batch_losses.size(), 300u);
   EXPECT_EQ(r.epochs.size(), 5u);
   // `adgap train --limit 6000 --epochs 5 --batch 100 --seed S` measured 94.02, 94.31 and
@@ -74,7 +74,7 @@ TEST_F(TrainTest, ShortRunLearnsDigits) {
   // Loss falls: last epoch's mean well below the first batch's ~2.3.
   EXPECT_GT(r.batch_losses.front(), 2.0);
   EXPECT_LT(r.epochs.back().mean_loss, 0.3);
-  for (const char* f : {"model.pt", "checkpoint.pt", "train.json", "loss.csv", "loss.png"}) {
+  for (const char* f : {"model.safetensors", "checkpoint.safetensors", "train.json", "loss.csv", "loss.png"}) {
     EXPECT_TRUE(std::filesystem::is_regular_file(dir.file(f))) << f;
   }
 }
@@ -87,8 +87,8 @@ TEST_F(TrainTest, ModelFileRoundTripKeepsWeightsAndMetadata) {
   meta.dataset = "fashion-mnist";
   meta.epochs = 7;
   meta.seed = 42;
-  save_model(dir.file("m.pt"), net, meta);
-  LoadedModel back = load_model(dir.file("m.pt"));
+  save_model(dir.file("m.safetensors"), net, meta);
+  LoadedModel back = load_model(dir.file("m.safetensors"));
   EXPECT_EQ(back.meta.to_json(), meta.to_json());
   expect_same_weights(net, back.net, 0.0);
   const at::Tensor x = at::rand({2, 1, 28, 28});
@@ -108,8 +108,8 @@ TEST_F(TrainTest, WideModelFileRoundTripsAndTable1FilesStayAsTheyWere) {
   meta.widths = {8, 24, 100, 50};
   meta.num_classes = 11;
   LeNet net(meta.net_options());
-  save_model(dir.file("w.pt"), net, meta);
-  LoadedModel back = load_model(dir.file("w.pt"));
+  save_model(dir.file("w.safetensors"), net, meta);
+  LoadedModel back = load_model(dir.file("w.safetensors"));
   EXPECT_EQ(back.meta.to_json(), meta.to_json());
   EXPECT_EQ(back.meta.to_json().at("widths"), nlohmann::json({8, 24, 100, 50}));
   EXPECT_EQ(back.net->trunk_channels(), 24);
@@ -120,23 +120,23 @@ TEST_F(TrainTest, WideModelFileRoundTripsAndTable1FilesStayAsTheyWere) {
   nlohmann::json j = meta.to_json();
   j.erase("widths");
   try {
-    ModelMeta::from_json(j, "x.pt");
+    ModelMeta::from_json(j, "x.safetensors");
     FAIL() << "accepted a wide model without widths";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("x.pt"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("x.safetensors"), std::string::npos) << e.what();
   }
 }
 
 TEST_F(TrainTest, LoadingGarbageNamesTheFile) {
   test::TempDir dir;
-  test::write_bytes(dir.file("bad.pt"), {1, 2, 3, 4, 5});
+  test::write_bytes(dir.file("bad.safetensors"), {1, 2, 3, 4, 5});
   try {
-    load_model(dir.file("bad.pt"));
+    load_model(dir.file("bad.safetensors"));
     FAIL() << "garbage accepted as a model";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(dir.file("bad.pt") + ":"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.file("bad.safetensors") + ":"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(load_model(dir.file("missing.pt")), std::runtime_error);
+  EXPECT_THROW(load_model(dir.file("missing.safetensors")), std::runtime_error);
 }
 
 TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
@@ -155,7 +155,7 @@ TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
   cfg.stop_after = 1;  // "killed" after each epoch
   TrainResult part = train_model(small, nullptr, cfg, nullptr);
   EXPECT_FALSE(part.finished);
-  EXPECT_FALSE(std::filesystem::exists(b.file("model.pt")));
+  EXPECT_FALSE(std::filesystem::exists(b.file("model.safetensors")));
   cfg.resume = true;
   part = train_model(small, nullptr, cfg, nullptr);
   EXPECT_FALSE(part.finished);
@@ -173,8 +173,9 @@ TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
   EXPECT_THROW(train_model(small, nullptr, cfg, nullptr), std::runtime_error);
 }
 
-// Model and checkpoint files carry a whole-file checksum: any one flipped byte, anywhere, is
-// refused with one line naming the file, before LibTorch parses anything.
+// Model and checkpoint files carry a whole-file checksum: any one flipped byte, anywhere (the
+// header's length, its JSON, the checksum's own digits, the data), is refused with one line
+// naming the file, before any value is used.
 TEST_F(TrainTest, AFlippedByteAnywhereIsRefused) {
   const Dataset small = head(*train_, 300);
   test::TempDir dir;
@@ -184,21 +185,23 @@ TEST_F(TrainTest, AFlippedByteAnywhereIsRefused) {
   cfg.progress = false;
   cfg.out_dir = dir.str();
   ASSERT_TRUE(train_model(small, nullptr, cfg, nullptr).finished);
-  for (const std::string name : {"model.pt", "checkpoint.pt"}) {
+  for (const std::string name : {"model.safetensors", "checkpoint.safetensors"}) {
     const std::vector<uint8_t> good = test::read_bytes(dir.file(name));
     ASSERT_GT(good.size(), 1000u);
-    // Every 1009th byte, and each of the checksum trailer's 20.
+    // Every 1009th byte, every byte of the header (length and JSON), and the last 20.
     std::vector<size_t> where;
     for (size_t i = 0; i < good.size(); i += 1009) where.push_back(i);
+    const size_t header_end = 8 + good[0] + 256 * size_t{good[1]} + 65536 * size_t{good[2]};
+    for (size_t i = 1; i < header_end; ++i) where.push_back(i);
     for (size_t i = good.size() - 20; i < good.size(); ++i) where.push_back(i);
     int refused = 0;
     for (size_t i : where) {
       std::vector<uint8_t> bad = good;
       bad[i] ^= 0x10;
-      test::write_bytes(dir.file("bad.pt"), bad);
+      test::write_bytes(dir.file("bad.safetensors"), bad);
       try {
-        if (name == "model.pt") {
-          load_model(dir.file("bad.pt"));
+        if (name == "model.safetensors") {
+          load_model(dir.file("bad.safetensors"));
         } else {
           LeNet net(LeNetOptions{});
           torch::optim::Adam opt(net->parameters());
@@ -206,28 +209,30 @@ TEST_F(TrainTest, AFlippedByteAnywhereIsRefused) {
           TrainResult r;
           TrainProgress p;
           p.result = &r;
-          load_checkpoint(dir.file("bad.pt"), net, meta, opt, p);
+          load_checkpoint(dir.file("bad.safetensors"), net, meta, opt, p);
         }
         ADD_FAILURE() << name << " with byte " << i << " flipped was loaded";
-      } catch (const ChecksumError& e) {
+      } catch (const SafetensorsError& e) {
         const std::string what = e.what();
-        EXPECT_EQ(what.rfind(dir.file("bad.pt") + ": ", 0), 0u) << what;
+        EXPECT_EQ(what.rfind(dir.file("bad.safetensors") + ": ", 0), 0u) << what;
         EXPECT_EQ(what.find('\n'), std::string::npos) << what;
         ++refused;
       }
     }
     EXPECT_EQ(refused, static_cast<int>(where.size())) << name;
-    // A truncated file and the file without its trailer are refused too.
-    test::write_bytes(dir.file("bad.pt"), std::vector<uint8_t>(good.begin(), good.end() - 1));
-    EXPECT_THROW(load_model(dir.file("bad.pt")), ChecksumError);
-    test::write_bytes(dir.file("bad.pt"), std::vector<uint8_t>(good.begin(), good.end() - 20));
-    EXPECT_THROW(load_model(dir.file("bad.pt")), ChecksumError);
+    // A truncated file and one with a byte more are refused too.
+    test::write_bytes(dir.file("bad.safetensors"), std::vector<uint8_t>(good.begin(), good.end() - 1));
+    EXPECT_THROW(load_model(dir.file("bad.safetensors")), SafetensorsError);
+    std::vector<uint8_t> longer = good;
+    longer.push_back(0);
+    test::write_bytes(dir.file("bad.safetensors"), longer);
+    EXPECT_THROW(load_model(dir.file("bad.safetensors")), SafetensorsError);
   }
 }
 
 // A diverging run (a step size of 1e30 sends the weights past float's range after one update)
 // stops at the first non-finite loss, before that update, with one line; the checkpoint of the
-// last finished epoch is left exactly as it was and no model.pt is written.
+// last finished epoch is left exactly as it was and no model.safetensors is written.
 TEST_F(TrainTest, NonFiniteLossStopsTrainingAndKeepsTheLastCheckpoint) {
   const Dataset tiny = head(*train_, 100);  // one batch an epoch
   test::TempDir b;
@@ -240,7 +245,7 @@ TEST_F(TrainTest, NonFiniteLossStopsTrainingAndKeepsTheLastCheckpoint) {
   cfg.out_dir = b.str();
   cfg.stop_after = 1;
   ASSERT_FALSE(train_model(tiny, nullptr, cfg, nullptr).finished);  // epoch 1's loss is finite
-  const std::vector<uint8_t> epoch1 = test::read_bytes(b.file("checkpoint.pt"));
+  const std::vector<uint8_t> epoch1 = test::read_bytes(b.file("checkpoint.safetensors"));
 
   cfg.resume = true;
   cfg.stop_after = 0;
@@ -250,26 +255,26 @@ TEST_F(TrainTest, NonFiniteLossStopsTrainingAndKeepsTheLastCheckpoint) {
   } catch (const TrainingDiverged& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("at epoch 2, batch 1 (update 2)"), std::string::npos) << what;
-    EXPECT_NE(what.find(b.file("checkpoint.pt") + " (after epoch 1) is the last good state"),
+    EXPECT_NE(what.find(b.file("checkpoint.safetensors") + " (after epoch 1) is the last good state"),
               std::string::npos)
         << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
   }
-  EXPECT_EQ(test::read_bytes(b.file("checkpoint.pt")), epoch1);
-  EXPECT_FALSE(std::filesystem::exists(b.file("model.pt")));
+  EXPECT_EQ(test::read_bytes(b.file("checkpoint.safetensors")), epoch1);
+  EXPECT_FALSE(std::filesystem::exists(b.file("model.safetensors")));
 }
 
 // A run killed mid-write leaves NAME.tmp.PID; the next run removes it (and only dead ones').
 TEST(AtomicFile, StaleTemporariesOfDeadProcessesAreRemoved) {
   test::TempDir dir;
-  test::write_bytes(dir.file("checkpoint.pt.tmp.999999999"), {1});  // no such process
-  test::write_bytes(dir.file("model.pt.tmp.1"), {1});               // init: alive
-  const std::string mine = "model.pt.tmp." + std::to_string(::getpid());
+  test::write_bytes(dir.file("checkpoint.safetensors.tmp.999999999"), {1});  // no such process
+  test::write_bytes(dir.file("model.safetensors.tmp.1"), {1});               // init: alive
+  const std::string mine = "model.safetensors.tmp." + std::to_string(::getpid());
   test::write_bytes(dir.file(mine), {1});
   test::write_bytes(dir.file("notes.tmp.txt"), {1});
   EXPECT_EQ(remove_stale_temporaries(dir.str()), 1);
-  EXPECT_FALSE(std::filesystem::exists(dir.file("checkpoint.pt.tmp.999999999")));
-  EXPECT_TRUE(std::filesystem::exists(dir.file("model.pt.tmp.1")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("checkpoint.safetensors.tmp.999999999")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("model.safetensors.tmp.1")));
   EXPECT_TRUE(std::filesystem::exists(dir.file(mine)));
   EXPECT_TRUE(std::filesystem::exists(dir.file("notes.tmp.txt")));
 }

@@ -18,7 +18,7 @@ namespace adgap::test {
 
 inline std::string trained_dir() { return std::string(ADGAP_BINARY_DIR) + "/test-cache/model-v3"; }
 
-// Returns the cached model's directory (model.pt and weights.json), training it if needed.
+// Returns the cached model's directory (model.safetensors and weights.json), training it if needed.
 inline std::string ensure_trained() {
   const std::string dir = trained_dir();
   if (std::filesystem::exists(dir + "/weights.json")) return dir;
@@ -44,7 +44,7 @@ struct Trained {
 
 inline Trained load_trained() {
   const std::string dir = ensure_trained();
-  return {load_model(dir + "/model.pt"), load_importance(dir + "/weights.json")};
+  return {load_model(dir + "/model.safetensors"), load_importance(dir + "/weights.json")};
 }
 
 }  // namespace adgap::test

@@ -14,7 +14,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder")
-    ap.add_argument("--model", help="trained model (default: the demo's)")
+    ap.add_argument("--model", help="trained model (default: adgap's own, models/)")
     ap.add_argument("--workers", type=int, default=1, help="images processed at once")
     args = ap.parse_args()
 

@@ -17,7 +17,7 @@ import adgap
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("photo")
-    ap.add_argument("--model", help="trained model (default: the demo's)")
+    ap.add_argument("--model", help="trained model (default: adgap's own, models/)")
     ap.add_argument("--out", help="write the figure to this file instead of showing it")
     args = ap.parse_args()
 

@@ -1,7 +1,7 @@
 // adgap's public face: load a trained model once, then compute AdGAP heatmaps (paper Eq. 2)
 // and find and read the digits in images of any size.
 //
-//   adgap::Localizer loc = adgap::Localizer::load("runs/demo/model.pt");
+//   adgap::Localizer loc = adgap::Localizer::load();  // adgap's own models (find_model)
 //   adgap::ImageResult r = loc.detect_file("photo.jpg");
 //   for (const adgap::Digit& d : r.detections) ... d.box, d.label, d.score
 //
@@ -28,30 +28,40 @@
 
 namespace adgap {
 
-inline constexpr const char* kDefaultModelPath = "runs/demo/model.pt";  // what `adgap demo` writes
+// The model used when none is given: $ADGAP_MODEL when set, else adgap's own models, the
+// first of <D>/models/model.safetensors and <D>/share/adgap/models/model.safetensors for D the
+// executable's folder, the library's (the Python module's) and their parents up to five levels
+// up: the build tree's models/ and an install prefix's share/adgap/models. Throws
+// std::runtime_error saying where it looked when none is there.
+std::string find_model();
+// The folders find_model() looks in, in order.
+std::vector<std::string> model_search_dirs();
 
 // The minimum scores Options' negative values stand for (chosen on v2's tune split).
 inline constexpr double kMinScore = 0.8, kMinScoreAlone = 0.97;
 inline constexpr double kMinScoreVerified = 0.5, kMinScoreAloneVerified = 0.9;
 
 // How a map is made, thresholded and read. Files left empty are found beside the model, as
-// `adgap demo` lays them out: <model dir>/weights.json and <model dir>/reader/model.pt.
+// models/ and `adgap demo` lay them out: <model dir>/weights.json and
+// <model dir>/reader/model.safetensors (its first/, verifier/ and letters/ beside it).
 struct Options {
   std::string weights;  // filter importance file (Eq. 1); empty: weights.json beside the model
-  std::string reader;   // reader with a "not a digit" class; empty: reader/model.pt beside the
-                        //   model when it exists; "none": the model itself reads the crops
+  std::string reader;   // reader with a "not a digit" class; empty: reader/model.safetensors
+                        //   beside the model (detection is refused without one); "none": the
+                        //   model itself reads the crops
   std::string first_reader;  // regions: a cheaper reader run first (see first_reject); empty:
-                             //   first/model.pt beside the reader when it exists; "none": off
+                             //   first/model.safetensors beside the
+                             //   reader when it exists; "none": off
   double first_reject = 0.99;  // crops the first reader gives P(not a digit) >= this are dropped
   std::string verifier;  // regions: a larger reader that reads again what the reader does not
-                         //   reject (see verify_gate); empty: verifier/model.pt beside the
+                         //   reject (see verify_gate); empty: verifier/model.safetensors beside the
                          //   reader when it exists; "none": off
   double verify_gate = 0.9;  // crops the reader gives P(not a digit) below this are verified
                              //   (0.99: a third of the crops, 0.003 more reading F1 on tune)
   std::string letter_reader;  // regions: a letter reader (a digit, a letter, neither) that
                               //   reads the boxes beside a number; a number with letters
                               //   beside it is part of a word and dropped; empty:
-                              //   letters/model.pt beside the reader when it exists; "none": off
+                              //   letters/model.safetensors beside the reader when it exists; "none": off
   double letter_level = 0.9;  // boxes it gives P(letter) >= this are letters
   double word_gap = 0.35;     // letters count within this gap of the digit's height
   int word_letters = 1;       // letters in a row on one side that make a word (one on each
@@ -164,16 +174,17 @@ struct Detector;  // the resolved pipeline (internal: adgap/detect/detector.h)
 
 class Localizer {
  public:
-  // Loads the model, its filter weights and its reader (see Options). Throws as above.
-  static Localizer load(const std::string& model_path = kDefaultModelPath,
-                        const Options& options = {});
+  // Loads the model (empty: find_model()), its filter weights and its reader (see Options).
+  // Throws as above.
+  static Localizer load(const std::string& model_path = "", const Options& options = {});
   Localizer(Localizer&&) noexcept;
   Localizer& operator=(Localizer&&) noexcept;
   ~Localizer();
 
   // The chosen method's map, normalised to [0, 1].
   Heatmap heatmap(const ImageView& image) const;
-  // The digits found and read, in input pixels.
+  // The digits found and read, in input pixels. detect() and detect_file() throw
+  // std::runtime_error when the model has no reader (Options::reader).
   std::vector<Digit> detect(const ImageView& image) const;
   // The same, and the map heatmap() would return, computed once for both (the detector's map at
   // full scale) when `map` is given.

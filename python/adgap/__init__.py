@@ -1,7 +1,7 @@
 """adgap: find and read digits in images of any size with an MNIST CNN (AdGAP heatmaps).
 
     import adgap
-    loc = adgap.load()                      # the demo's model (runs/demo/model.pt)
+    loc = adgap.load()                      # adgap's own models (default_model_path())
     heat = loc.heatmap(image)               # NumPy uint8 (H, W) or (H, W, 3) BGR -> float32 (H, W)
     result = loc.detect(image)              # {"width", "height", "detections", "numbers"}
     results = loc.detect_files(paths)       # one dict per path, {"path", "error"} for bad files
@@ -21,9 +21,13 @@ _threads_set = False
 
 
 def default_model_path():
-    """$ADGAP_MODEL, else the model `bash scripts/demo.sh` trains (runs/demo/model.pt of the
-    source tree this package was built from)."""
-    return os.environ.get("ADGAP_MODEL") or os.path.join(_adgap.SOURCE_DIR, _adgap.DEFAULT_MODEL)
+    """$ADGAP_MODEL, else adgap's own models: models/model.safetensors of the build tree this
+    package was built in, or share/adgap/models/ of the prefix it was installed into (as the
+    CLI finds them). Raises FileNotFoundError, saying where it looked, when there is none."""
+    try:
+        return _adgap.find_model()
+    except RuntimeError as e:
+        raise FileNotFoundError(str(e)) from None
 
 
 def set_num_threads(n):
@@ -108,9 +112,7 @@ def load(model_path=None, **options):
         model_path = default_model_path()
     model_path = os.fspath(model_path)
     if not os.path.exists(model_path):
-        hint = " (run `bash scripts/demo.sh` to train the demo's model)" \
-            if model_path == default_model_path() else ""
-        raise FileNotFoundError("%s: no such model file%s" % (model_path, hint))
+        raise FileNotFoundError("%s: no such model file" % model_path)
     if not _threads_set:
         set_num_threads(0)  # as the CLI: one intra-op thread per core, single-threaded BLAS
     return Localizer(_adgap.Localizer.load(model_path, options))

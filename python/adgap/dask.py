@@ -1,7 +1,7 @@
 """Detection over large collections on a dask.distributed cluster (Debian's python3-distributed).
 
     from adgap.dask import detect_paths
-    results = detect_paths(paths, "runs/demo/model.pt")                  # a local cluster
+    results = detect_paths(paths, "models/model.safetensors")                  # a local cluster
     results = detect_paths(paths, model, client=Client("tcp://host:8786"),
                            jsonl="out/results.jsonl")                    # an existing one
 

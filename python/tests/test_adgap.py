@@ -19,7 +19,8 @@ from conftest import CLI, PHOTOS, SOURCE_DIR, run_cli
 def cli_detect(model, paths, tmp_path, *extra):
     """`adgap detect --json` over `paths`: its per-image dicts, in order."""
     out = tmp_path / "detections.json"
-    p = run_cli("detect", "--model", model, "--json", out, "--no-images", "--quiet",
+    p = run_cli("detect", "--model", model, "--reader", "none", "--json", out, "--no-images",
+                "--quiet",
                 "--out", tmp_path, *extra, *paths, check=False)
     assert p.returncode in (0, 3), p.stderr
     doc = json.loads(out.read_text())
@@ -86,7 +87,7 @@ def test_options_reach_the_library(model, photos):
     assert seven.shape == pooled.shape == base.shape
     assert np.abs(seven - base).max() > 0.01
     assert np.abs(pooled - base).max() > 0.01
-    one = adgap.load(model, scales=[1], k=2.5, min_score=0.9)
+    one = adgap.load(model, scales=[1], k=2.5, min_score=0.9, reader="none")
     assert one.detect(image)["width"] == image.shape[1]
     assert adgap.load(model, reader="none").reader_path == ""
     assert adgap.load(model).weights_path == os.path.join(os.path.dirname(model), "weights.json")
@@ -109,12 +110,12 @@ def test_bad_arguments_raise_clear_exceptions(loc, model, tmp_path):
     with pytest.raises(ValueError, match="empty"):
         loc.detect(np.zeros((0, 50, 3), np.uint8))
 
-    missing = str(tmp_path / "nope" / "model.pt")
-    with pytest.raises(FileNotFoundError, match="nope/model.pt"):
+    missing = str(tmp_path / "nope" / "model.safetensors")
+    with pytest.raises(FileNotFoundError, match="nope/model.safetensors"):
         adgap.load(missing)
-    junk = tmp_path / "junk.pt"
+    junk = tmp_path / "junk.safetensors"
     junk.write_text("{}")
-    with pytest.raises(RuntimeError, match="junk.pt"):
+    with pytest.raises(RuntimeError, match="junk.safetensors"):
         adgap.load(str(junk))
     with pytest.raises(TypeError, match="unknown option 'colour'"):
         adgap.load(model, colour=1)
@@ -229,14 +230,39 @@ def test_the_examples_run(model, scenes, photos, tmp_path):
     for s in scenes[:3]:
         os.symlink(s, folder / os.path.basename(s))
     (folder / "readme.txt").write_text("not an image")
-    p = subprocess.run([sys.executable, os.path.join(ex, "detect_folder.py"), str(folder),
-                        "--model", model], env=env, capture_output=True, text=True)
+    # Detection with adgap's own models (the test model has no reader).
+    p = subprocess.run([sys.executable, os.path.join(ex, "detect_folder.py"), str(folder)],
+                       env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     lines = p.stdout.strip().splitlines()
     assert len(lines) == 3, p.stdout  # the images only
-    loc = adgap.load(model)
+    loc = adgap.load()
     for line, s in zip(lines, sorted(scenes[:3])):
         r = loc.detect_file(str(folder / os.path.basename(s)))
         numbers = " ".join(n["text"] for n in r["numbers"]) or "-"
         assert line == "%s: %d digits, numbers: %s" % (os.path.basename(s),
                                                         len(r["detections"]), numbers)
+
+
+def test_the_shipped_models_are_found_from_any_directory(tmp_path):
+    """A new user: no model given, no ADGAP_MODEL, an empty working directory. adgap.load()
+    finds the models of the build tree the package was built in and reads sudoku.png."""
+    env = dict(os.environ)
+    env.pop("ADGAP_MODEL", None)
+    code = ("import sys, adgap; loc = adgap.load(); r = loc.detect_file(sys.argv[1]); "
+            "print(loc.model_path); print(len(r['detections']))")
+    p = subprocess.run(["/usr/bin/python3", "-c", code, os.path.join(PHOTOS, "sudoku.png")],
+                       cwd=str(tmp_path), env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    path, n = p.stdout.split()
+    assert path.endswith(os.path.join("models", "model.safetensors")), path
+    assert int(n) >= 20, p.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_file_is_read_with_json_and_numpy_alone(model):
+    ex = os.path.join(SOURCE_DIR, "examples", "python", "read_safetensors.py")
+    p = subprocess.run([sys.executable, ex, model], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "conv2.weight   [16, 6, 5, 5]" in p.stdout, p.stdout
+    assert "a blank image: class" in p.stdout

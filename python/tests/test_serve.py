@@ -28,7 +28,9 @@ class Server:
     """`adgap serve --port 0 ...` running in the background; stopped with SIGTERM."""
 
     def __init__(self, model, *args):
-        self.proc = subprocess.Popen([CLI, "serve", "--model", model, "--port", "0", *args],
+        # The test model has no reader: it reads the crops itself, on purpose.
+        self.proc = subprocess.Popen([CLI, "serve", "--model", model, "--reader", "none",
+                                      "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("adgap serve: http://127.0.0.1:"), (line, self.proc.stderr.read())
@@ -91,7 +93,8 @@ def scene(scenes):
 
 def detect_json(model, path, tmp_path, *args):
     out = tmp_path / "det.json"
-    run_cli("detect", "--model", model, "--json", out, "--out", tmp_path, path, *args)
+    run_cli("detect", "--model", model, "--reader", "none", "--json", out, "--out", tmp_path,
+            path, *args)
     return json.loads(out.read_text())["images"][0]
 
 

@@ -38,7 +38,8 @@ def test_page_draws_what_detect_finds(browser_tools, model, scenes, photos, tmp_
         drawn_any = 0
         for photo in [scenes[0], photos[0]]:
             out = tmp_path / "det.json"
-            run_cli("detect", "--model", model, "--json", out, "--out", tmp_path, photo)
+            run_cli("detect", "--model", model, "--reader", "none", "--json", out, "--out",
+                    tmp_path, photo)
             expected = json.loads(out.read_text())["images"][0]
             page = run_page(server, photo, browser_tools)
             assert page["errors"] == [] and page["state"] == "done", page

@@ -201,8 +201,13 @@ BatchSummary detect_batch(const Localizer& loc, const std::vector<std::string>& 
   // Results to resume: kept in the file (rewritten whole, without a cut-off last line) and
   // matched to the list by path, as many times as each path occurs.
   std::map<std::string, std::vector<ImageResult>> done;
-  std::ofstream out;
-  if (!o.jsonl.empty()) {
+  loc.detector().require_reader();
+  std::ofstream file;
+  std::ostream* out = nullptr;  // where each result's line goes
+  if (o.jsonl == "-") {
+    if (o.resume) throw std::invalid_argument("resume: standard output cannot be read back");
+    out = &std::cout;
+  } else if (!o.jsonl.empty()) {
     std::string kept;
     if (o.resume) {
       for (ImageResult& r : read_jsonl(o.jsonl)) {
@@ -210,9 +215,11 @@ BatchSummary detect_batch(const Localizer& loc, const std::vector<std::string>& 
         done[r.path].push_back(std::move(r));
       }
     }
-    atomic_write_text(o.jsonl, kept);
-    out.open(o.jsonl, std::ios::app | std::ios::binary);
-    if (!out) throw std::runtime_error(o.jsonl + ": cannot open for writing");
+    // A regular file starts with what is resumed; a FIFO or a device is written through.
+    if (writes_in_place(o.jsonl)) atomic_write_text(o.jsonl, kept);
+    file.open(o.jsonl, std::ios::app | std::ios::binary);
+    if (!file) throw std::runtime_error(o.jsonl + ": cannot open for writing");
+    out = &file;
   }
   // Each list entry is either resumed (a result from the file) or to be processed.
   std::vector<const ImageResult*> resumed(todo.size(), nullptr);
@@ -241,9 +248,9 @@ BatchSummary detect_batch(const Localizer& loc, const std::vector<std::string>& 
   hand_out_resumed();
   process_in_order(loc.detector(), work, o.workers, [&](Done& d) {
     const ImageResult& r = d.result;
-    if (out.is_open()) {
-      out << to_json(r) << "\n" << std::flush;
-      if (!out) throw std::runtime_error(o.jsonl + ": write failed (disk full?)");
+    if (out) {
+      *out << to_json(r) << "\n" << std::flush;
+      if (!*out) throw std::runtime_error(o.jsonl + ": write failed (disk full?)");
     }
     ++processed;
     if (!r.ok()) {

@@ -2,6 +2,15 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cfloat>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 #include "adgap/adgap.h"
@@ -9,6 +18,7 @@
 #include "adgap/detect/numbers.h"
 #include "adgap/io/image.h"
 #include "adgap/io/limits.h"
+#include "adgap/util/json_int.h"
 #include "adgap/util/threads.h"
 
 namespace adgap {
@@ -57,7 +67,51 @@ std::string dump(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+constexpr int kModelSearchLevels = 5;  // parents of the executable's and library's folders
+
 }  // namespace
+
+std::vector<std::string> model_search_dirs() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> bases;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) bases.push_back(exe.parent_path());
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&model_search_dirs), &info) && info.dli_fname) {
+    const fs::path lib = fs::weakly_canonical(info.dli_fname, ec);
+    if (!ec) bases.push_back(lib.parent_path());
+  }
+  std::vector<std::string> out;
+  const auto add = [&out](const fs::path& d) {
+    const std::string s = d.lexically_normal().string();
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  for (const fs::path& base : bases) {
+    fs::path d = base;
+    for (int level = 0; level <= kModelSearchLevels; ++level) {
+      add(d / "models");
+      add(d / "share" / "adgap" / "models");
+      if (!d.has_parent_path() || d.parent_path() == d) break;
+      d = d.parent_path();
+    }
+  }
+  return out;
+}
+
+std::string find_model() {
+  if (const char* env = std::getenv("ADGAP_MODEL"); env && *env) return env;
+  const std::vector<std::string> dirs = model_search_dirs();
+  for (const std::string& d : dirs) {
+    const std::string file = d + "/model.safetensors";
+    if (std::filesystem::is_regular_file(file)) return file;
+  }
+  throw std::runtime_error(
+      "no model given and none found: pass a model file (--model FILE), set ADGAP_MODEL, or "
+      "build or install adgap, whose models/ are looked for as " +
+      (dirs.empty() ? std::string("(no folder known)") : dirs.front() + "/model.safetensors") +
+      " and " + std::to_string(dirs.size() > 0 ? dirs.size() - 1 : 0) + " more places");
+}
 
 Localizer::Localizer(std::unique_ptr<Detector> d) : d_(std::move(d)) {}
 Localizer::Localizer(Localizer&&) noexcept = default;
@@ -65,7 +119,8 @@ Localizer& Localizer::operator=(Localizer&&) noexcept = default;
 Localizer::~Localizer() = default;
 
 Localizer Localizer::load(const std::string& model_path, const Options& options) {
-  return Localizer(std::make_unique<Detector>(make_detector(model_path, options)));
+  return Localizer(std::make_unique<Detector>(
+      make_detector(model_path.empty() ? find_model() : model_path, options)));
 }
 
 Heatmap Localizer::heatmap(const ImageView& image) const {
@@ -73,11 +128,13 @@ Heatmap Localizer::heatmap(const ImageView& image) const {
 }
 
 std::vector<Digit> Localizer::detect(const ImageView& image) const {
+  d_->require_reader();
   return to_digits(d_->detect(gray_of(image)));
 }
 
 std::vector<Digit> Localizer::detect(const ImageView& image, Heatmap* map) const {
   if (!map) return detect(image);
+  d_->require_reader();
   cv::Mat full;
   std::vector<Digit> out = to_digits(d_->detect(gray_of(image), &full));
   *map = heatmap_of(full);
@@ -106,6 +163,7 @@ DecodedImage decode_image(const void* data, size_t size, const std::string& name
 }
 
 ImageResult Localizer::detect_file(const std::string& path) const {
+  d_->require_reader();
   return detect_image_file(*d_, path);
 }
 
@@ -145,8 +203,17 @@ std::string to_json(const ImageResult& r) {
 ImageResult image_result_from_json(const std::string& line) {
   const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw std::invalid_argument("not a JSON object");
-  auto box_of = [](const nlohmann::json& b) -> Box {
-    return {b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()};
+  const auto int_of = [](const nlohmann::json& v) {
+    return static_cast<int>(json_int(v, INT_MIN, INT_MAX));
+  };
+  const auto score_of = [](const nlohmann::json& v) {
+    const double x = v.is_number() ? v.get<double>() : HUGE_VAL;
+    if (!(std::abs(x) <= FLT_MAX)) throw JsonIntError(v.dump().substr(0, 40) + " is not a score");
+    return static_cast<float>(x);
+  };
+  const auto box_of = [&](const nlohmann::json& b) -> Box {
+    if (!b.is_array() || b.size() != 4) throw JsonIntError("a box is not 4 integers");
+    return {int_of(b.at(0)), int_of(b.at(1)), int_of(b.at(2)), int_of(b.at(3))};
   };
   ImageResult r;
   try {
@@ -155,17 +222,20 @@ ImageResult image_result_from_json(const std::string& line) {
       r.error = j.at("error").get<std::string>();
       return r;
     }
-    r.width = j.at("width").get<int>();
-    r.height = j.at("height").get<int>();
+    r.width = int_of(j.at("width"));
+    r.height = int_of(j.at("height"));
     for (const auto& d : j.at("detections")) {
-      r.detections.push_back(
-          {box_of(d.at("box")), d.at("label").get<int>(), d.at("score").get<float>()});
+      r.detections.push_back({box_of(d.at("box")), int_of(d.at("label")), score_of(d.at("score"))});
     }
     for (const auto& n : j.value("numbers", nlohmann::json::array())) {  // absent before numbers
-      r.numbers.push_back({box_of(n.at("box")), n.at("text").get<std::string>(),
-                           n.at("digits").get<std::vector<int>>(), n.at("score").get<float>()});
+      std::vector<int> digits;
+      for (int64_t v : json_ints(n.at("digits"), INT_MIN, INT_MAX)) digits.push_back(static_cast<int>(v));
+      r.numbers.push_back({box_of(n.at("box")), n.at("text").get<std::string>(), digits,
+                           score_of(n.at("score"))});
     }
   } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("not an image result (") + e.what() + ")");
+  } catch (const JsonIntError& e) {
     throw std::invalid_argument(std::string("not an image result (") + e.what() + ")");
   }
   return r;

@@ -78,19 +78,19 @@ std::string weights_beside(const std::string& model_path) {
 }
 
 std::string reader_beside(const std::string& model_path) {
-  return (std::filesystem::path(model_path).parent_path() / "reader" / "model.pt").string();
+  return adgap::model_path((std::filesystem::path(model_path).parent_path() / "reader").string());
 }
 
 std::string first_reader_beside(const std::string& reader_path) {
-  return (std::filesystem::path(reader_path).parent_path() / "first" / "model.pt").string();
+  return adgap::model_path((std::filesystem::path(reader_path).parent_path() / "first").string());
 }
 
 std::string letter_reader_beside(const std::string& reader_path) {
-  return (std::filesystem::path(reader_path).parent_path() / "letters" / "model.pt").string();
+  return adgap::model_path((std::filesystem::path(reader_path).parent_path() / "letters").string());
 }
 
 std::string verifier_beside(const std::string& reader_path) {
-  return (std::filesystem::path(reader_path).parent_path() / "verifier" / "model.pt").string();
+  return adgap::model_path((std::filesystem::path(reader_path).parent_path() / "verifier").string());
 }
 
 Detector make_detector(const std::string& model_path, const Options& o) {
@@ -158,6 +158,12 @@ Detector make_detector(const std::string& model_path, const Options& o) {
   }
   d.weights = d.importance.weights(o.cls, o.by_error);
   const std::string reader = given_or_beside(o.reader, reader_beside(model_path));
+  if (reader.empty() && o.reader != "none") {
+    d.missing_reader = model_path + ": no reader beside it (" + reader_beside(model_path) +
+                       "), and without one the model reads grid lines and letters as digits: "
+                       "use adgap's own models (leave out --model), make one with `adgap "
+                       "train-reader --model " + model_path + "`, or give --reader none";
+  }
   if (!reader.empty()) {
     const LoadedModel r = load_reader(reader, classes);
     c.reader = r.net;
@@ -195,6 +201,10 @@ Detector make_detector(const std::string& model_path, const Options& o) {
                       : verified                ? kMinScoreAloneVerified
                                                 : kMinScoreAlone;
   return d;
+}
+
+void Detector::require_reader() const {
+  if (!missing_reader.empty()) throw std::runtime_error(missing_reader);
 }
 
 cv::Mat Detector::map(const cv::Mat& gray) const { return map(gray, cfg.heatmap); }

@@ -21,6 +21,16 @@ TrainConfig ReaderConfig::default_reader_training() {
   return t;
 }
 
+ReaderConfig ReaderConfig::shipped_recipe() {
+  ReaderConfig rc;
+  rc.region_widths = {/*conv1=*/16, /*conv2=*/32, /*fc1=*/128, /*fc2=*/84};
+  rc.rounds = 2;
+  rc.first_stage = true;
+  rc.verifier = true;
+  rc.letters = true;
+  return rc;
+}
+
 Options reader_mining_options(bool regions) {
   Options o;
   o.reader = "none";

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <stdexcept>
 
 namespace adgap {
@@ -23,18 +24,51 @@ void fsync_path(const std::string& path) {
 }
 }  // namespace
 
+namespace {
+
+// The file a write to `path` replaces: `path`, or what a link there points to (a chain of
+// links followed; a dangling link's target is created).
+fs::path write_target(const std::string& path) {
+  fs::path target(path);
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(target, ec)); ++hops) {
+    const fs::path to = fs::read_symlink(target, ec);
+    if (ec) break;
+    target = to.is_absolute() ? to : target.parent_path() / to;
+  }
+  return target;
+}
+
+}  // namespace
+
+bool writes_in_place(const std::string& path) {
+  if (path == "-") return false;
+  std::error_code ec;
+  const fs::file_status st = fs::status(write_target(path), ec);
+  return !fs::exists(st) || fs::is_regular_file(st) || fs::is_directory(st);
+}
+
 void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
-  const fs::path target(path);
+  if (path == "-") {
+    write("/dev/stdout");
+    return;
+  }
+  const fs::path target = write_target(path);
+  std::error_code ec;
+  const fs::file_status st = fs::status(target, ec);
+  if (fs::is_directory(st)) throw std::runtime_error(path + ": is a directory");
+  if (!writes_in_place(path)) {  // a FIFO, a device, a socket: written through
+    write(target.string());
+    return;
+  }
   if (target.has_parent_path()) {
-    std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     if (ec) throw std::runtime_error(path + ": cannot create directory (" + ec.message() + ")");
   }
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = target.string() + ".tmp." + std::to_string(::getpid());
   try {
     write(tmp);
     fsync_path(tmp);
-    std::error_code ec;
     fs::rename(tmp, target, ec);
     if (ec)
       throw std::runtime_error(path + ": cannot rename temporary file (" + ec.message() + ")");
@@ -46,6 +80,12 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
 }
 
 void atomic_write_text(const std::string& path, const std::string& content) {
+  if (path == "-") {
+    std::cout.write(content.data(), static_cast<std::streamsize>(content.size()));
+    std::cout.flush();
+    if (!std::cout) throw std::runtime_error("standard output: write failed");
+    return;
+  }
   atomic_write(path, [&](const std::string& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out)

@@ -1,72 +1,139 @@
 #include "adgap/train/checkpoint.h"
 
-#include <torch/serialize/input-archive.h>
-#include <torch/serialize/output-archive.h>
+#include <c10/util/string_utils.h>
 
+#include <cstring>
 #include <stdexcept>
 
-#include "adgap/model/archive.h"
+#include "adgap/io/limits.h"
+#include "adgap/io/safetensors.h"
 #include "adgap/util/json_int.h"
 
 namespace adgap {
 
+namespace {
+
+constexpr const char* kExpAvg = "adam.exp_avg.";        // + parameter name
+constexpr const char* kExpAvgSq = "adam.exp_avg_sq.";   // + parameter name
+constexpr const char* kBatchLosses = "batch_losses";    // (batches done)
+
+// Adam keeps its state by the parameter's TensorImpl (torch/optim/optimizer.h).
+std::string state_key(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+NamedTensor named(const std::string& name, const at::Tensor& t) {
+  const at::Tensor c = t.detach().contiguous().to(at::kFloat);
+  NamedTensor n;
+  n.name = name;
+  n.shape = c.sizes().vec();
+  n.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return n;
+}
+
+void copy_into(at::Tensor& dst, const NamedTensor& t, const std::string& source) {
+  if (dst.sizes().vec() != t.shape) {
+    throw std::runtime_error(source + ": tensor '" + t.name + "' has shape " +
+                             nlohmann::json(t.shape).dump() + ", this run's network " +
+                             nlohmann::json(dst.sizes().vec()).dump());
+  }
+  std::memcpy(dst.data_ptr<float>(), t.values.data(), t.values.size() * sizeof(float));
+}
+
+}  // namespace
+
 void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
                      torch::optim::Adam& opt, const TrainProgress& p) {
-  torch::serialize::OutputArchive ar, weights, optim;
-  net->save(weights);
-  opt.save(optim);
-  ar.write("model", weights);
-  ar.write("optimizer", optim);
-  write_meta(ar, meta);
+  SafetensorsFile f;
+  f.metadata = meta.to_metadata(kCheckpointFormat);
+  f.tensors = network_tensors(net);
+  nlohmann::json steps = nlohmann::json::object();
+  for (const auto& param : net->named_parameters()) {
+    const auto it = opt.state().find(state_key(param.value()));
+    if (it == opt.state().end()) continue;  // no update yet
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    TORCH_CHECK(!s.max_exp_avg_sq().defined(), "save_checkpoint: AMSGrad state is not saved");
+    steps[param.key()] = s.step();
+    f.tensors.push_back(named(kExpAvg + param.key(), s.exp_avg()));
+    f.tensors.push_back(named(kExpAvgSq + param.key(), s.exp_avg_sq()));
+  }
+  f.metadata["adam_step"] = steps.dump();
+  const std::vector<float>& losses = p.result->batch_losses;
+  f.tensors.push_back({kBatchLosses, {static_cast<int64_t>(losses.size())}, losses});
   const nlohmann::json state = {{"epochs_done", p.epochs_done},
                                 {"step", p.step},
                                 {"rng_state", p.rng_state},
                                 {"batches_per_epoch", p.result->batches_per_epoch},
                                 {"epochs", epochs_to_json(p.result->epochs)},
                                 {"config", p.config}};
-  ar.write("state_json", c10::IValue(state.dump()));
-  std::vector<float> losses = p.result->batch_losses;
-  ar.write("batch_losses",
-           at::from_blob(losses.data(), {static_cast<int64_t>(losses.size())}, at::kFloat).clone());
-  save_archive(path, ar);
+  f.metadata["train_state"] = state.dump();
+  write_safetensors_file(path, f);
 }
 
 void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch::optim::Adam& opt,
                      TrainProgress& p) {
-  torch::serialize::InputArchive ar, weights, optim;
-  nlohmann::json state;
-  load_archive(path, ar);
+  const std::string bytes = read_whole_file(path, kMaxModelFileBytes, "checkpoint");
+  require_safetensors(bytes, path);
+  const SafetensorsFile f = parse_safetensors(bytes, path);
+  meta = ModelMeta::from_metadata(f.metadata, kCheckpointFormat, path);
+  nlohmann::json steps, state;
   try {
-    meta = read_meta(ar, path);
-    ar.read("model", weights);
-    net->load(weights);
-    ar.read("optimizer", optim);
-    opt.load(optim);
-    c10::IValue s;
-    ar.read("state_json", s);
-    state = nlohmann::json::parse(s.toStringRef());
-    at::Tensor losses;
-    ar.read("batch_losses", losses);
-    losses = losses.contiguous();
-    p.result->batch_losses.assign(losses.data_ptr<float>(),
-                                  losses.data_ptr<float>() + losses.numel());
+    steps = nlohmann::json::parse(f.meta("adam_step", path));
+    state = nlohmann::json::parse(f.meta("train_state", path));
+    if (!steps.is_object() || !state.is_object()) throw std::runtime_error("not objects");
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");
+  }
+  // The file's tensors: the network, Adam's moments of the parameters it names, the losses.
+  std::vector<std::string> others = {kBatchLosses};
+  for (const auto& [name, step] : steps.items()) {
+    others.push_back(kExpAvg + name);
+    others.push_back(kExpAvgSq + name);
+  }
+  const LeNet saved = network_from(f, meta, "", others, path);
+  torch::NoGradGuard no_grad;
+  const auto saved_params = saved->named_parameters();
+  for (auto& param : net->named_parameters()) {
+    at::Tensor dst = param.value();
+    const at::Tensor& src = saved_params[param.key()];
+    if (dst.sizes() != src.sizes()) {
+      throw std::runtime_error(path + ": was written for a network of other widths than this run's");
+    }
+    dst.copy_(src);
+  }
+  try {
+    opt.state().clear();
+    for (auto& param : net->named_parameters()) {
+      if (!steps.contains(param.key())) continue;
+      auto s = std::make_unique<torch::optim::AdamParamState>();
+      s->step(json_int(steps.at(param.key()), 0));
+      at::Tensor avg = at::zeros_like(param.value()), sq = at::zeros_like(param.value());
+      copy_into(avg, f.at(kExpAvg + param.key(), path), path);
+      copy_into(sq, f.at(kExpAvgSq + param.key(), path), path);
+      s->exp_avg(avg);
+      s->exp_avg_sq(sq);
+      opt.state()[state_key(param.value())] = std::move(s);
+    }
+    if (!steps.empty() && opt.state().size() != net->parameters().size()) {
+      throw std::runtime_error(path + ": Adam's state names parameters this network lacks or "
+                               "misses some of its own");
+    }
+    const NamedTensor& losses = f.at(kBatchLosses, path);
+    if (losses.shape.size() != 1) throw std::runtime_error(path + ": batch_losses is not 1-D");
+    p.result->batch_losses = losses.values;
     p.epochs_done = json_int(state.at("epochs_done"), 0);
     p.step = json_int(state.at("step"), 0);
     p.rng_state = state.at("rng_state").get<std::string>();
     p.result->batches_per_epoch = json_int(state.at("batches_per_epoch"), 0);
     p.result->epochs = epochs_from_json(state.at("epochs"));
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": unreadable checkpoint (" +
-                             std::string(e.what_without_backtrace()) + ")");
+    if (state.at("config") != p.config) {
+      throw std::runtime_error(path + ": was written with different settings " +
+                               state.at("config").dump() + " than this run " + p.config.dump() +
+                               "; resuming it would mix two runs (start in another directory, "
+                               "or afresh)");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");
   } catch (const JsonIntError& e) {
     throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");
-  }
-  if (state.at("config") != p.config) {
-    throw std::runtime_error(path + ": was written with different settings " +
-                             state.at("config").dump() + " than this run " + p.config.dump() +
-                             "; resuming it would mix two runs (start in another directory, or afresh)");
   }
 }
 

@@ -22,8 +22,8 @@
 
 namespace adgap {
 
-std::string checkpoint_path(const std::string& d) { return d + "/checkpoint.pt"; }
-std::string model_path(const std::string& d) { return d + "/model.pt"; }
+std::string checkpoint_path(const std::string& d) { return d + "/checkpoint" + kModelExtension; }
+std::string model_path(const std::string& d) { return d + "/model" + kModelExtension; }
 
 nlohmann::json epochs_to_json(const std::vector<EpochStats>& v) {
   nlohmann::json a = nlohmann::json::array();
@@ -114,6 +114,11 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
   prog.config = {{"dataset", r.meta.dataset},    {"train_size", n},
                  {"batch_size", cfg.batch_size}, {"lr", cfg.lr},
                  {"lr_decay", cfg.lr_decay},     {"seed", cfg.seed}};
+  // The recipe in the files: these settings and the widths and epochs.
+  nlohmann::json recipe = prog.config;
+  recipe["epochs"] = cfg.epochs;
+  recipe["widths"] = {cfg.widths.conv1, cfg.widths.conv2, cfg.widths.fc1, cfg.widths.fc2};
+  r.meta.recipe = recipe.dump();
   const std::string ckpt = checkpoint_path(cfg.out_dir);
   // A run killed while writing leaves its temporary file behind; the next run tidies up.
   if (std::filesystem::is_directory(cfg.out_dir)) remove_stale_temporaries(cfg.out_dir);

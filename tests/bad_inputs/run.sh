@@ -17,10 +17,10 @@
 #   status=N        this exit status exactly (default: any of 1..127)
 #   allow=F[,F]     files in the output directory the command may write (detect's JSON)
 #   good=IMG[,IMG]  images whose results must come out (in the JSON, and <stem>.detect.png)
-#   ckpt=KIND       the output directory holds a trained run whose checkpoint.pt is damaged
+#   ckpt=KIND       the output directory holds a trained run whose checkpoint.safetensors is damaged
 #   skip_root       skipped when run as root (permissions do not stop root reading)
 # The command runs with OUT set to the case's output directory, seeded with a trained run's
-# files (model.pt, checkpoint.pt, eval.json, weights.json, ...) and a detections.json.
+# files (model.safetensors, checkpoint.safetensors, eval.json, weights.json, ...) and a detections.json.
 # Prints one line per case and "N of M refused cleanly"; exits 1 if any case failed, 77 if
 # MNIST is missing (ctest's SKIP_RETURN_CODE), 2 if the battery could not be set up.
 set -u
@@ -53,11 +53,11 @@ printf '%s\n' "$IMG/good1.png" "$IMG/missing.png" "$IMG/good2.png" > "$LIST/mixe
 # A real model, checkpoint and weights file, trained here on the 600-image split (seconds).
 "$A" train --data "$I/base" --out "$RUN" --epochs 1 --limit 600 --batch 100 --threads 1 \
   --quiet > "$T/setup.log" 2>&1 || die "train (see $T/setup.log)"
-"$A" weights --model "$RUN/model.pt" --data "$I/base" --limit 600 --threads 1 \
+"$A" weights --model "$RUN/model.safetensors" --data "$I/base" --limit 600 --threads 1 \
   --out "$RUN/weights.json" >> "$T/setup.log" 2>&1 || die "weights"
 echo '{"previous": "detections"}' > "$RUN/detections.json"
-"$PY" "$HERE/gen.py" models "$RUN/model.pt" "$RUN/weights.json" "$T" || die "gen.py models"
-M=$RUN/model.pt W=$RUN/weights.json
+"$PY" "$HERE/gen.py" models "$RUN/model.safetensors" "$RUN/weights.json" "$T" || die "gen.py models"
+M=$RUN/model.safetensors W=$RUN/weights.json
 
 # The subcommands with this battery's settings (small, one thread); MODEL, WTS, DATA override.
 TRAIN() { "$A" train --data "${DATA:-$I/base}" --out "$OUT" --epochs 1 --limit 600 --batch 100 \
@@ -132,7 +132,7 @@ run_case() {
     echo "skip  $name (no PIL to write a real JPEG)"
     skipped=$((skipped + 1)); rm -rf "$OUT"; return
   fi
-  [[ -n $ckpt ]] && "$PY" "$HERE/gen.py" ckpt "$ckpt" "$OUT/checkpoint.pt"
+  [[ -n $ckpt ]] && "$PY" "$HERE/gen.py" ckpt "$ckpt" "$OUT/checkpoint.safetensors"
   total=$((total + 1))
   local before after rc problems=()
   before=$(snapshot "$OUT")
@@ -281,10 +281,10 @@ heatmap_weights_missing  | names=$WTS_DIR/missing.json       | WTS=$WTS_DIR/miss
 detect_weights_empty     | names=$WTS_DIR/empty.json         | WTS=$WTS_DIR/empty.json DETECT $IMG/good1.png
 detect_weights_wrong_shape | names=$WTS_DIR/wrong_shape.json | WTS=$WTS_DIR/wrong_shape.json DETECT $IMG/good1.png
 detect_weights_8_filters | names=$WTS_DIR/other_filters.json | WTS=$WTS_DIR/other_filters.json DETECT $IMG/good1.png
-resume_ckpt_truncated    | names=$OUT/checkpoint.pt ckpt=truncate | RESUME
-resume_ckpt_flipped_byte | names=$OUT/checkpoint.pt ckpt=flip     | RESUME
-resume_ckpt_random       | names=$OUT/checkpoint.pt ckpt=random   | RESUME
-resume_ckpt_empty        | names=$OUT/checkpoint.pt ckpt=empty    | RESUME
+resume_ckpt_truncated    | names=$OUT/checkpoint.safetensors ckpt=truncate | RESUME
+resume_ckpt_flipped_byte | names=$OUT/checkpoint.safetensors ckpt=flip     | RESUME
+resume_ckpt_random       | names=$OUT/checkpoint.safetensors ckpt=random   | RESUME
+resume_ckpt_empty        | names=$OUT/checkpoint.safetensors ckpt=empty    | RESUME
 EOF
 )
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Crash-anywhere training: kills `adgap train` with SIGKILL at random moments (half of them the
 # moment a temporary file appears, i.e. during a checkpoint, report or model write), resumes
-# each time with --resume until the run finishes, and checks that the final model.pt is
+# each time with --resume until the run finishes, and checks that the final model.safetensors is
 # byte-identical to an uninterrupted run's, and that no temporary file is left behind.
 #
 #   bash tests/kill_resume/run.sh ADGAP_BINARY [TRIALS] [SEED]
@@ -93,7 +93,7 @@ while (( trial < TRIALS )); do
     continue
   fi
   train "$out" --resume || { echo "FAIL trial $trial: resume failed"; tail -3 "$WORK/stderr"; exit 1; }
-  if cmp -s "$WORK/ref/model.pt" "$out/model.pt"; then
+  if cmp -s "$WORK/ref/model.safetensors" "$out/model.safetensors"; then
     identical=$((identical + 1))
     verdict=identical
   else
@@ -101,8 +101,8 @@ while (( trial < TRIALS )); do
   fi
   left=$(compgen -G "$out/*.tmp.*" || true)
   [[ -z "$left" ]] || verdict+=" (temporary files left: $left)"
-  echo "trial $trial:$notes; resumed $resumes time(s); model.pt $verdict"
+  echo "trial $trial:$notes; resumed $resumes time(s); model.safetensors $verdict"
   rm -rf "$out"
 done
-echo "$identical of $TRIALS killed-and-resumed runs ended with a model.pt byte-identical to the uninterrupted run's ($kills kills, $in_write of them during a write)"
+echo "$identical of $TRIALS killed-and-resumed runs ended with a model.safetensors byte-identical to the uninterrupted run's ($kills kills, $in_write of them during a write)"
 [[ $identical -eq $TRIALS ]]

@@ -1,10 +1,11 @@
-// adgap demo: the main job on defaults - train (or reuse), evaluate, filter weights, the
-// reader, heatmaps and detections for real photos and generated scenes, all gathered in
-// <out>/index.html.
+// adgap demo: the main job on defaults - the paper's pipeline (train or reuse the network,
+// evaluate it, filter weights, its maps) beside adgap's own detection chain (models/: the
+// reader, first reader, verifier and letter reader) on real photos and generated scenes, all
+// gathered in <out>/index.html. --train-readers trains the chain's readers for this run's
+// network instead (the recipe of models/, about an hour on two cores).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <optional>
 
 #include "adgap/detect/detector.h"
 #include "adgap/detect/reader.h"
@@ -33,19 +34,15 @@ const char* const kPhotos[] = {"sudoku.png",     "licenseplate_motion.jpg",
                                "notes.png",      "digits.png"};
 constexpr int kDemoScenes = 4;        // benchmark v2 scenes shown as images
 constexpr int64_t kEvalScenes = 40;   // benchmark v2 eval-split scenes measured
-constexpr int64_t kReaderScenes = 600;  // v2 training scenes mined for the reader (a quick
-                                        //   one; adgap train-reader's default mines 1500)
-constexpr int64_t kLetterScenes = 600;  // ... for the letter reader (train-reader's
-constexpr int64_t kLetterEpochs = 8;    //   default: 1500 scenes, 6 epochs)
 
-// The page's entry for one image: the detector's map cut at the paper's mean + 2 std, and its
-// detections.
+// The page's entry for one image: `paper`'s map (this run's network) cut at the paper's
+// mean + 2 std, and the digits `chain` finds and reads.
 DemoImage show(const std::string& out, const std::string& stem, const cv::Mat& bgr,
-               const Detector& det) {
+               const Detector& paper, const Detector& chain) {
   const cv::Mat gray = to_gray(bgr);
-  const cv::Mat h = det.map(gray);
+  const cv::Mat h = paper.map(gray);
   return write_demo_image(out, stem, bgr, h, threshold_value(h, ThresholdConfig{}),
-                          resolve_polarity(gray, det.cfg.heatmap.polarity), det.detect(gray));
+                          resolve_polarity(gray, paper.cfg.heatmap.polarity), chain.detect(gray));
 }
 
 }  // namespace
@@ -59,8 +56,9 @@ int cmd_demo(int argc, char** argv) {
   Args args("demo",
             "Run the whole pipeline on defaults: train the paper's network on MNIST (reusing a\n"
             "finished model in --out, resuming an interrupted one), evaluate it, measure filter\n"
-            "importance, train the reader, compute heatmaps and detections for photos with\n"
-            "digits and text and for generated scenes, and gather everything in\n"
+            "importance, compute its heatmaps of photos with digits and text and of generated\n"
+            "scenes, beside the digits adgap's own detection chain (models/) finds and reads\n"
+            "in them, measure that chain on 40 benchmark scenes, and gather everything in\n"
             "<out>/index.html.");
   args.text("data", &data_dir, "DIR", "directory with the MNIST IDX files");
   args.text("out", &cfg.out_dir, "DIR", "output directory");
@@ -68,6 +66,10 @@ int cmd_demo(int argc, char** argv) {
   args.integer("seed", &seed, 0, INT64_MAX, "initialisation and shuffling seed");
   args.integer("threads", &threads, 0, 256, "intra-op threads, 0 = one per core");
   args.flag("fresh", &fresh, "retrain from scratch even if --out holds a model");
+  bool train_readers = false;
+  args.flag("train-readers", &train_readers,
+            "also train the detection chain's readers for this run's network (the recipe of "
+            "models/: about an hour on two cores) and detect with them");
   if (!args.parse(argc, argv, 2)) return 0;
   cfg.seed = static_cast<uint64_t>(seed);
   cfg.resume = !fresh;  // a finished model is reused, an interrupted run continues
@@ -80,6 +82,9 @@ int cmd_demo(int argc, char** argv) {
   v2_background_paths(SceneSplit::kEval);
   v2_fonts(SceneSplit::kEval);
 
+  // The detection chain: adgap's own (found now: a missing one should not surface after
+  // training), or this run's with --train-readers.
+  const std::string shipped = train_readers ? "" : find_model();
   std::cout << "== 1/5 data\n";
   const Splits data = load_splits(data_dir, /*limit_train=*/0);
   std::cout << "== 2/5 training (paper Table 1 network, Adam, batch 300)\n";
@@ -95,54 +100,42 @@ int cmd_demo(int argc, char** argv) {
   plot_bars(out + "/weights.png", imp.loss_rise, "Filter importance: NLL rise when blocked",
             "final filter", "mean NLL rise");
 
-  // The reader: digits plus "not a digit", from crops the detector proposes on training scenes.
   const std::string model_file = model_path(out);
   const std::string reader_dir = out + "/reader";
-  // Both readers learn from the detector's proposals without a reader (made when first needed).
-  std::optional<Detector> miner;
-  const auto mining = [&]() -> const Detector& {
-    if (!miner) miner = make_detector(model_file, reader_mining_options());
-    return *miner;
-  };
-  const MapFunction mined_map = [&](const cv::Mat& g) { return mining().map(g); };
-  // A new model, a new reader; a reader of the first kind (map hotspots only) is replaced.
-  if (fresh || !std::filesystem::exists(model_path(reader_dir)) ||
-      load_model(model_path(reader_dir)).meta.dataset != kRegionReaderData) {
-    ReaderConfig rc;
-    rc.region_scenes = kReaderScenes;
-    std::cout << "== training the reader (mining " << rc.region_scenes
-              << " benchmark v2 training scenes)" << std::endl;
+  if (train_readers && (fresh || !std::filesystem::exists(model_path(letter_reader_dir(reader_dir))))) {
+    // The readers learn from the proposals of this run's detector without a reader.
+    const Detector miner = make_detector(model_file, reader_mining_options());
+    ReaderConfig rc = ReaderConfig::shipped_recipe();
+    std::cout << "== training the readers (models/' recipe: mining " << rc.region_scenes
+              << " benchmark v2 training scenes a round, " << rc.rounds << " rounds, then the "
+              << "verifier's and the letter reader's)" << std::endl;
     rc.train.out_dir = reader_dir;
     rc.train.progress = false;
-    train_reader(mined_map, mining().model.net, data.train, mining().cfg, rc, &std::cerr,
-                 write_training_report);
-  }
-  // The letter reader: tells the letters beside a number from digits (a quick one too).
-  if (fresh || !std::filesystem::exists(model_path(letter_reader_dir(reader_dir)))) {
-    ReaderConfig rc;
-    rc.letter_scenes = kLetterScenes;
-    rc.letter_epochs = kLetterEpochs;
-    std::cout << "== training the letter reader (mining " << rc.letter_scenes
-              << " benchmark v2 training scenes with words)" << std::endl;
-    rc.train.out_dir = reader_dir;
-    rc.train.progress = false;
-    train_letter_reader(mined_map, data.train, mining().cfg, rc, &std::cerr,
-                        write_training_report);
+    train_reader([&](const cv::Mat& g) { return miner.map(g); }, miner.model.net, data.train,
+                 miner.cfg, rc, &std::cerr, write_training_report);
   }
 
   std::cout << "== 4/5 heatmaps and detections" << std::endl;
-  const Localizer loc = Localizer::load(model_file);  // the library's defaults, reader beside
+  // The paper's pipeline: this run's network, its filter weights and map, reading nothing.
+  Options paper_options;
+  paper_options.reader = "none";
+  const Localizer paper = Localizer::load(model_file, paper_options);
+  // The detection chain, with the library's defaults.
+  const Localizer loc = Localizer::load(train_readers ? model_file : shipped);
   const Detector& det = loc.detector();
+  std::cout << "  maps: " << model_file << "; digits: " << loc.model_path() << " and "
+            << loc.reader_path() << std::endl;
   DemoReport rep;
   for (const std::string& p : photos) {
     const std::string stem = std::filesystem::path(p).stem().string();
-    rep.images.push_back(show(out, stem, load_bgr(p), det));
+    rep.images.push_back(show(out, stem, load_bgr(p), paper.detector(), det));
     std::cout << "  " << p << ": " << rep.images.back().note << std::endl;
   }
   const SceneGeneratorV2 gen(data.test, SceneSplit::kEval);  // test digits, eval photos
   const std::vector<SceneV2> scenes = gen.make_range(0, kEvalScenes);
   for (int i = 0; i < kDemoScenes; ++i) {
-    rep.images.push_back(show(out, "scene-v2-eval-" + std::to_string(i), scenes[i].image, det));
+    rep.images.push_back(show(out, "scene-v2-eval-" + std::to_string(i), scenes[i].image,
+                              paper.detector(), det));
     std::string truth = "truth:";
     for (const DigitTruthV2& d : scenes[i].digits) truth += " " + std::to_string(d.truth.label);
     for (const NumberTruth& n : scenes[i].numbers) truth += " [" + n.text + "]";
@@ -163,10 +156,13 @@ int cmd_demo(int argc, char** argv) {
                 static_cast<long long>(c.numbers_exact), static_cast<long long>(c.numbers));
   rep.scene_caption = summary;
   std::cout << summary << "\n" << rep.scene_table_md;
-  char line[160];
-  std::snprintf(line, sizeof line, "LeNet (paper Table 1) on %s, %lld epochs, seed %llu.",
+  char line[1200];
+  std::snprintf(line, sizeof line,
+                "LeNet (paper Table 1) on %s, %lld epochs, seed %llu: the maps are this run's. "
+                "The digits are read by the detection chain of %s (reader %s).",
                 r.meta.dataset.c_str(), static_cast<long long>(r.meta.epochs),
-                static_cast<unsigned long long>(r.meta.seed));
+                static_cast<unsigned long long>(r.meta.seed), loc.model_path().c_str(),
+                loc.reader_path().c_str());
   rep.model_line = line;
   rep.test_accuracy = ev.accuracy;
   rep.class_accuracy = ev.class_accuracy;

@@ -38,7 +38,8 @@ int cmd_detect(int argc, char** argv) {
             "Find and read digits: threshold the AdGAP map, group hotspots into candidates, crop\n"
             "and normalise each like an MNIST digit, classify it (with the reader when there is\n"
             "one), keep confident ones; on an image pyramid, merged by NMS. Writes\n"
-            "<out>/<name>.detect.png and the JSON schema of README.md to --json.\n"
+            "<out>/<name>.detect.png and the JSON schema of README.md to --json ('-': standard\n"
+            "output, which then holds nothing else; progress and summaries go to standard error).\n"
             "An image that cannot be read becomes {\"path\", \"error\"} and the batch goes on.\n"
             "Exit status: 0 every image processed, 3 some images failed, 2 usage error,\n"
             "1 other error (model or weights missing, output not writable).");
@@ -47,7 +48,8 @@ int cmd_detect(int argc, char** argv) {
             "all results as one JSON document (default: <out>/detections.json; with --shard "
             "I/N: <out>/detections.I-of-N.json)");
   args.text("jsonl", &jsonl_path, "FILE",
-            "one JSON object per image, written and flushed as each image finishes");
+            "one JSON object per image, written and flushed as each image finishes ('-': "
+            "standard output)");
   args.text("list", &list_file, "FILE", "more image paths, one per line ('-': standard input)");
   args.flag("resume", &resume,
             "with --jsonl: skip the images already in it (a killed run goes on)");
@@ -82,16 +84,23 @@ int cmd_detect(int argc, char** argv) {
     workers = std::max<int64_t>(workers, 1);
   }
   if (o.threads == 0) o.threads = std::max<int64_t>(1, cores / workers);  // cores shared
+  if (json_path == "-" && jsonl_path == "-") {
+    throw UsageError("--json - and --jsonl - would mix two documents on standard output");
+  }
   const Localizer loc = o.load();
-  if (!loc.reader_path().empty() && !quiet) std::cout << "reader: " << loc.reader_path() << "\n";
+  loc.detector().require_reader();
+  // Standard output carries data only (--json - or --jsonl -); these lines go to stderr.
+  std::ostream& log = std::cerr;
+  if (!quiet) log << "model: " << loc.model_path() << "\n";
+  if (!loc.reader_path().empty() && !quiet) log << "reader: " << loc.reader_path() << "\n";
   if (!loc.detector().first_reader_path.empty() && !quiet) {
-    std::cout << "first reader: " << loc.detector().first_reader_path << "\n";
+    log << "first reader: " << loc.detector().first_reader_path << "\n";
   }
   if (!loc.detector().verifier_path.empty() && !quiet) {
-    std::cout << "verifier: " << loc.detector().verifier_path << "\n";
+    log << "verifier: " << loc.detector().verifier_path << "\n";
   }
   if (!loc.detector().letter_reader_path.empty() && !quiet) {
-    std::cout << "letter reader: " << loc.detector().letter_reader_path << "\n";
+    log << "letter reader: " << loc.detector().letter_reader_path << "\n";
   }
   BatchOptions b;
   b.jsonl = jsonl_path;
@@ -100,7 +109,7 @@ int cmd_detect(int argc, char** argv) {
   b.shard_count = shard_count;
   b.log = quiet ? nullptr : &std::cerr;
   b.workers = static_cast<int>(workers);
-  nlohmann::json doc = {{"model", o.model}, {"images", nlohmann::json::array()}};
+  nlohmann::json doc = {{"model", loc.model_path()}, {"images", nlohmann::json::array()}};
   const BatchSummary s =
       detect_batch(loc, images, b, [&](const ImageResult& r, const ImageView* image) {
         doc["images"].push_back(nlohmann::json::parse(to_json(r)));
@@ -115,14 +124,14 @@ int cmd_detect(int argc, char** argv) {
                            draw_detections(bgr, to_detections(r.detections)));
         }
         if (quiet || !image) return;
-        std::cout << r.path << ": " << r.detections.size() << " digits:";
-        for (const Digit& d : r.detections) std::cout << " " << d.label;
-        std::cout << "; numbers:";
-        for (const Number& n : r.numbers) std::cout << " " << n.text;
-        std::cout << "\n";
+        log << r.path << ": " << r.detections.size() << " digits:";
+        for (const Digit& d : r.detections) log << " " << d.label;
+        log << "; numbers:";
+        for (const Number& n : r.numbers) log << " " << n.text;
+        log << "\n";
       });
   atomic_write_text(json_path, doc.dump(2) + "\n");
-  std::printf("%lld images (%lld resumed), %lld failed, %.2f s; wrote %s%s%s\n",
+  std::fprintf(stderr, "%lld images (%lld resumed), %lld failed, %.2f s; wrote %s%s%s\n",
               static_cast<long long>(s.images), static_cast<long long>(s.resumed),
               static_cast<long long>(s.failed), s.seconds, json_path.c_str(),
               jsonl_path.empty() ? "" : " and ", jsonl_path.c_str());

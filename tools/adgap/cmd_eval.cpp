@@ -31,7 +31,7 @@ Dataset load_split_for_model(const std::string& data_dir, const std::string& spl
 }
 
 int cmd_eval(int argc, char** argv) {
-  std::string model_file = "runs/mnist/model.pt", data_dir = kDefaultDataDir, split = "test";
+  std::string model_file = "runs/mnist/model.safetensors", data_dir = kDefaultDataDir, split = "test";
   std::string json_path;
   int64_t threads = 0;
   Args args("eval",

@@ -11,7 +11,7 @@
 namespace adgap::cli {
 
 int cmd_read_cells(int argc, char** argv) {
-  std::string model = kDefaultModelPath, reader, json_path;
+  std::string model, reader, json_path;
   std::string image = "/usr/share/doc/opencv-doc/examples/data/digits.png";
   int64_t cell = 20, rows_per_class = 5, threads = 0;
   bool dark_on_light = false;
@@ -20,9 +20,9 @@ int cmd_read_cells(int argc, char** argv) {
             "accuracy, per class and as a confusion matrix. The default image is opencv-doc's\n"
             "digits.png: 5,000 handwritten digits in 20 x 20 cells, five rows per class, light\n"
             "on black. A test of how the reader carries to other handwriting, not for tuning.");
-  args.text("model", &model, "FILE", "trained model");
+  args.text("model", &model, "FILE", "trained model (default: adgap's own)");
   args.text("reader", &reader, "FILE",
-            "reader (default: reader/model.pt beside the model if present; none: the model)");
+            "reader (default: reader/model.safetensors beside the model; none: the model)");
   args.text("image", &image, "FILE", "the grid image");
   args.integer("cell", &cell, 4, 1000, "px: cell edge");
   args.integer("rows-per-class", &rows_per_class, 1, 1000, "cell rows of each class, from 0");
@@ -52,7 +52,7 @@ int cmd_read_cells(int argc, char** argv) {
   }
   if (!json_path.empty()) {
     const nlohmann::json j = {
-        {"image", image},   {"model", model},         {"reader", loc.reader_path()},
+        {"image", image},   {"model", loc.model_path()},         {"reader", loc.reader_path()},
         {"cells", r.cells}, {"right", r.right},       {"accuracy", r.accuracy()},
         {"empty", r.empty}, {"rejected", r.rejected}, {"confusion", r.confusion}};
     atomic_write_text(json_path, j.dump(2) + "\n");

@@ -218,8 +218,10 @@ int cmd_serve(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   const auto loaded = std::make_shared<const Localizer>(o.load());
   const Localizer& first = *loaded;
+  first.detector().require_reader();
   const int64_t classes = first.detector().model.meta.num_classes;
-  Localizers localizers(o.model, loaded, static_cast<size_t>(cached));
+  // Other option sets load the same files (the model found, when none was given).
+  Localizers localizers(first.model_path(), loaded, static_cast<size_t>(cached));
   {
     // The first computation in a process starts thread pools and picks kernels: done here on a
     // blank image rather than in the first user's request.

@@ -58,7 +58,7 @@ int cmd_train(int argc, char** argv) {
   bool quiet = false;
   Args args("train",
             "Train the paper's Table 1 network (Adam, batch 300, 10 epochs) on an IDX "
-            "dataset.\nWrites checkpoint.pt after every epoch, then model.pt, loss.csv, "
+            "dataset.\nWrites checkpoint.safetensors after every epoch, then model.safetensors, loss.csv, "
             "loss.png and eval.json into --out.");
   args.text("data", &data_dir, "DIR", "directory with the four (optionally .gz) IDX files");
   args.text("out", &cfg.out_dir, "DIR", "output directory");

@@ -41,7 +41,7 @@ int cmd_train_reader(int argc, char** argv) {
             "Train the reader: the Table 1 network with an extra 'not a digit' class, on MNIST\n"
             "training digits plus the candidates the AdGAP detector proposes on generated scenes\n"
             "of training digits over training photos (never the benchmark's), labelled by\n"
-            "their ground truth. Writes <out>/model.pt (default: reader/ beside the model).");
+            "their ground truth. Writes <out>/model.safetensors (default: reader/ beside the model).");
   o.add_to(args, /*detection=*/false);
   args.text("data", &data_dir, "DIR", "MNIST directory");
   args.text("reader-out", &out_dir, "DIR", "output directory of the reader");
@@ -116,6 +116,10 @@ int cmd_train_reader(int argc, char** argv) {
   }
   // The first reader was mined on pooled maps: --proposals map keeps that unless --mode says.
   if (o.lib.proposals == "map" && o.lib.mode == Options{}.mode) o.lib.mode = "pooled";
+  if (o.model.empty()) {
+    throw UsageError("--model FILE is needed: the reader is trained for that model and written "
+                     "beside it (adgap's own models are remade by scripts/train_models.sh)");
+  }
   const Localizer loc = o.load();
   const Detector& det = loc.detector();
   rc.train.out_dir = out_dir.empty()

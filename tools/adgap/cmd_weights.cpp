@@ -12,7 +12,7 @@
 namespace adgap::cli {
 
 int cmd_weights(int argc, char** argv) {
-  std::string model_file = "runs/demo/model.pt", data_dir = kDefaultDataDir, split = "train", out;
+  std::string model_file = "runs/demo/model.safetensors", data_dir = kDefaultDataDir, split = "train", out;
   int64_t threads = 0, limit = 0;
   bool cam = false;
   Args args("weights",

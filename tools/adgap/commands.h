@@ -23,6 +23,7 @@ int cmd_read_cells(int argc, char** argv);
 int cmd_bench_loc(int argc, char** argv);
 int cmd_train_reader(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_convert(int argc, char** argv);
 
 // Shared by the commands.
 inline constexpr const char* kDefaultDataDir =

@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "  train-reader the reader: digits plus a 'not a digit' class, from mined detector crops\n"
     "  serve   the viewer: a page in the browser showing a photo's map, mask and digits\n"
     "  demo    the whole pipeline on defaults: train (or reuse), weights, heatmaps, detection\n"
+    "  convert an adgap model of the old LibTorch format (.pt) as a safetensors file\n"
     "\n"
     "`adgap <command> --help` describes a command's options.\n";
 
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench-loc") return cmd_bench_loc(argc, argv);
     if (cmd == "train-reader") return cmd_train_reader(argc, argv);
     if (cmd == "serve") return cmd_serve(argc, argv);
+    if (cmd == "convert") return cmd_convert(argc, argv);
     std::cerr << "adgap: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

@@ -17,7 +17,8 @@ void MapOptions::add_to(Args& args, bool detection) {
   min_size_ = lib.min_size;
   word_letters_ = lib.word_letters;
   scales_ = join_scales(lib.scales);
-  args.text("model", &model, "FILE", "trained model");
+  args.text("model", &model, "FILE",
+            "trained model (default: $ADGAP_MODEL, else adgap's own models/model.safetensors)");
   args.text("weights", &lib.weights, "FILE",
             "filter weights from `adgap weights` (default: beside the model)");
   args.text("method", &lib.method, "NAME",
@@ -35,8 +36,8 @@ void MapOptions::add_to(Args& args, bool detection) {
   args.real("k", &lib.k, -10, 10, "mean-std threshold: mean + k * std");
   args.real("level", &lib.level, 0, 1, "fixed threshold level on the [0,1] map");
   args.text("reader", &lib.reader, "FILE",
-            "reader with a 'not a digit' class (default: reader/model.pt beside the model if "
-            "present; none: the model itself)");
+            "reader with a 'not a digit' class (default: reader/model.safetensors beside the "
+            "model; detection is refused without one; none: the model itself reads)");
   args.integer("tile", &tile_, 0, 1 << 20, "tile edge in pixels (0: untiled)");
   args.flag("libtorch-kernels", &lib.libtorch_kernels,
             "paper-mode maps on LibTorch's convolutions (the reference) instead of adgap's own "
@@ -52,18 +53,18 @@ void MapOptions::add_to(Args& args, bool detection) {
             "with their surroundings by a reader trained so) or auto (regions when the reader "
             "was trained on them)");
   args.text("first-reader", &lib.first_reader, "FILE",
-            "regions: a cheaper reader run first (default: first/model.pt beside the reader if "
+            "regions: a cheaper reader run first (default: first/model.safetensors beside the reader if "
             "present; none: off)");
   args.real("first-reject", &lib.first_reject, 0, 1,
             "regions: crops the first reader gives P(not a digit) >= this are not read further");
   args.text("verifier", &lib.verifier, "FILE",
             "regions: a larger reader that reads again the crops the reader does not reject "
-            "(default: verifier/model.pt beside the reader if present; none: off)");
+            "(default: verifier/model.safetensors beside the reader if present; none: off)");
   args.real("verify-gate", &lib.verify_gate, 0, 1,
             "regions: crops the reader gives P(not a digit) below this go to the verifier");
   args.text("letter-reader", &lib.letter_reader, "FILE",
             "regions: a letter reader; a number with letters beside it is part of a word and "
-            "dropped (default: letters/model.pt beside the reader if present; none: off)");
+            "dropped (default: letters/model.safetensors beside the reader if present; none: off)");
   args.real("letter-level", &lib.letter_level, 0, 1,
             "regions: boxes the letter reader gives P(letter) >= this are letters");
   args.real("word-gap", &lib.word_gap, 0, 10,

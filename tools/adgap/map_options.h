@@ -12,7 +12,7 @@
 namespace adgap::cli {
 
 struct MapOptions {
-  std::string model = kDefaultModelPath;
+  std::string model;        // empty: find_model() (adgap's own models)
   Options lib;              // the library's settings
   std::string out = "out";  // output directory
   int64_t threads = 0;      // intra-op threads, 0 = one per core

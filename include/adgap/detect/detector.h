@@ -30,6 +30,12 @@ struct Detector {
   Method method = Method::kAdgap;
   DetectConfig cfg;            // map, threshold, candidates, reader
   std::vector<double> scales;  // image pyramid
+  std::string missing_reader;  // why detection is refused: no reader beside the model and none
+                               //   given (empty: a reader, or "none" asked for on purpose)
+
+  // Throws std::runtime_error with `missing_reader` when it is set: the model alone reads
+  // grid lines, letters and texture as digits at full confidence.
+  void require_reader() const;
 
   // The method's [0, 1] map of an 8-bit gray image (CV_32F, the image's size).
   cv::Mat map(const cv::Mat& gray) const;

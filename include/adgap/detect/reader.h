@@ -63,6 +63,10 @@ struct ReaderConfig {
 
   // The paper's recipe with 8 epochs, chosen on the benchmark's tune split with 6000 scenes.
   static TrainConfig default_reader_training();
+  // The recipe of adgap's own readers (models/reader, scripts/train_models.sh): a 16-32-128-84
+  // reader in two rounds, the first reader, the verifier and the letter reader (`adgap
+  // train-reader --widths 16,32,128,84 --rounds 2 --first-stage --verifier --letters`).
+  static ReaderConfig shipped_recipe();
 };
 
 // The detector settings a reader is mined with: no reader of its own (mining keeps every
