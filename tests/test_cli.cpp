@@ -350,7 +350,9 @@ TEST(Cli, DetectWritesTheJsonSchemaAndTheLibrarysResults) {
   const nlohmann::json j = nlohmann::json::parse(in);
   EXPECT_EQ(j["model"], model);
   ASSERT_EQ(j["images"].size(), 2u);
-  const Localizer loc = Localizer::load(model);
+  Options no_reader;
+  no_reader.reader = "none";  // as model_args() asks
+  const Localizer loc = Localizer::load(model, no_reader);
   size_t found = 0;
   for (size_t i = 0; i < 2; ++i) {
     const ImageResult lib = loc.detect_file(b.scenes[i].path);

@@ -16,7 +16,7 @@
 
 namespace adgap::test {
 
-inline std::string trained_dir() { return std::string(ADGAP_BINARY_DIR) + "/test-cache/model-v3"; }
+inline std::string trained_dir() { return std::string(ADGAP_BINARY_DIR) + "/test-cache/model-v4"; }
 
 // Returns the cached model's directory (model.safetensors and weights.json), training it if needed.
 inline std::string ensure_trained() {

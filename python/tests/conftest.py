@@ -29,7 +29,7 @@ def run_cli(*args, check=True):
 @pytest.fixture(scope="session")
 def model():
     """A model trained for one epoch by `adgap train`, with its weights.json (cached)."""
-    d = os.path.join(BUILD_DIR, "test-cache", "py-model-v2")
+    d = os.path.join(BUILD_DIR, "test-cache", "py-model-v3")
     path = os.path.join(d, "model.safetensors")
     if not os.path.exists(os.path.join(d, "weights.json")):
         shutil.rmtree(d, ignore_errors=True)

@@ -209,6 +209,9 @@ BatchSummary detect_batch(const Localizer& loc, const std::vector<std::string>& 
     out = &std::cout;
   } else if (!o.jsonl.empty()) {
     std::string kept;
+    if (o.resume && !writes_in_place(o.jsonl)) {
+      throw std::invalid_argument("resume: " + o.jsonl + " is not a regular file to read back");
+    }
     if (o.resume) {
       for (ImageResult& r : read_jsonl(o.jsonl)) {
         kept += to_json(r) + "\n";

@@ -208,7 +208,7 @@ ImageResult image_result_from_json(const std::string& line) {
   };
   const auto score_of = [](const nlohmann::json& v) {
     const double x = v.is_number() ? v.get<double>() : HUGE_VAL;
-    if (!(std::abs(x) <= FLT_MAX)) throw JsonIntError(v.dump().substr(0, 40) + " is not a score");
+    if (!(std::abs(x) <= FLT_MAX)) throw JsonIntError(json_brief(v) + " is not a score");
     return static_cast<float>(x);
   };
   const auto box_of = [&](const nlohmann::json& b) -> Box {

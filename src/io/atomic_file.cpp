@@ -48,12 +48,27 @@ bool writes_in_place(const std::string& path) {
   return !fs::exists(st) || fs::is_regular_file(st) || fs::is_directory(st);
 }
 
+namespace {
+
+// Refuses a path whose kind cannot be told (a loop of links, a folder not searchable): it
+// might be a link that a rename would replace.
+void check_status(const std::string& path, const fs::path& target) {
+  std::error_code ec;
+  (void)fs::status(target, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    throw std::runtime_error(path + ": cannot tell what it is (" + ec.message() + ")");
+  }
+}
+
+}  // namespace
+
 void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
   if (path == "-") {
     write("/dev/stdout");
     return;
   }
   const fs::path target = write_target(path);
+  check_status(path, target);
   std::error_code ec;
   const fs::file_status st = fs::status(target, ec);
   if (fs::is_directory(st)) throw std::runtime_error(path + ": is a directory");

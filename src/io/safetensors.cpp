@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -47,9 +48,9 @@ std::string hex8(uint32_t v) {
   return buf;
 }
 
-// The deepest nesting of objects and arrays in `text`, outside strings; stops counting past
-// `limit` (so a header of a million '[' costs one pass and no recursion).
-int nesting_depth(const std::string& text, size_t begin, size_t end, int limit) {
+}  // namespace
+
+int json_nesting_depth(const std::string& text, size_t begin, size_t end, int limit) {
   int depth = 0, deepest = 0;
   bool in_string = false, escaped = false;
   for (size_t i = begin; i < end; ++i) {
@@ -73,6 +74,8 @@ int nesting_depth(const std::string& text, size_t begin, size_t end, int limit) 
   }
   return deepest;
 }
+
+namespace {
 
 uint64_t read_le64(const std::string& b) {
   uint64_t v = 0;
@@ -164,7 +167,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& s
          std::to_string(bytes.size()) + " bytes): truncated or not safetensors");
   }
   const size_t data_start = 8 + static_cast<size_t>(n);
-  if (nesting_depth(bytes, 8, data_start, kMaxHeaderDepth) > kMaxHeaderDepth) {
+  if (json_nesting_depth(bytes, 8, data_start, kMaxHeaderDepth) > kMaxHeaderDepth) {
     fail("header nests deeper than a safetensors header does");
   }
   const nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + data_start,
@@ -195,16 +198,20 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& s
       if (dtype != "F32") fail("tensor '" + key + "' has dtype " + dtype + "; adgap reads F32 only");
       Entry e;
       e.name = key;
+      if (!value.at("shape").is_array() || value.at("shape").size() > kMaxTensorDims) {
+        fail("tensor '" + key + "' has a shape of too many dimensions, or none");
+      }
       e.shape = json_ints(value.at("shape"), 0, static_cast<int64_t>(kMaxDim));
-      if (e.shape.size() > kMaxTensorDims) fail("tensor '" + key + "' has too many dimensions");
       const std::vector<int64_t> off = json_ints(value.at("data_offsets"), 0);
       if (off.size() != 2 || off[0] > off[1]) fail("tensor '" + key + "' has bad data_offsets");
       e.begin = static_cast<uint64_t>(off[0]);
       e.end = static_cast<uint64_t>(off[1]);
+      // The values the shape holds, bounded by the data's (so count * 4 cannot wrap).
+      const uint64_t most = (bytes.size() - 8 - n) / sizeof(float);
       uint64_t count = 1;
       for (int64_t d : e.shape) {
-        if (d != 0 && count > (uint64_t{1} << 62) / static_cast<uint64_t>(d)) {
-          fail("tensor '" + key + "' has a shape too large");
+        if (d != 0 && count > most / static_cast<uint64_t>(d)) {
+          fail("tensor '" + key + "' has a shape too large for the file");
         }
         count *= static_cast<uint64_t>(d);
       }

@@ -121,7 +121,12 @@ ModelMeta ModelMeta::from_metadata(const std::map<std::string, std::string>& m,
   nlohmann::json j;
   for (const char* k : kTextKeys) j[k] = get(k);
   for (const char* k : kNumberKeys) {
-    const nlohmann::json v = nlohmann::json::parse(get(k), nullptr, /*allow_exceptions=*/false);
+    const std::string& text = get(k);
+    if (text.empty() || text.size() > 32 ||
+        text.find_first_not_of("0123456789+-.eE") != std::string::npos) {
+      throw std::runtime_error(source + ": metadata '" + k + "' is not a number");
+    }
+    const nlohmann::json v = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (v.is_discarded() || !v.is_number()) {
       throw std::runtime_error(source + ": metadata '" + k + "' is not a number");
     }

@@ -76,8 +76,16 @@ void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch
   meta = ModelMeta::from_metadata(f.metadata, kCheckpointFormat, path);
   nlohmann::json steps, state;
   try {
-    steps = nlohmann::json::parse(f.meta("adam_step", path));
-    state = nlohmann::json::parse(f.meta("train_state", path));
+    // Parsed only when nested as adgap writes them: {name: step} and {..., "epochs": [{...}],
+    // "config": {...}} (a value nested deeper would be dumped into a message, recursively).
+    const std::string& steps_text = f.meta("adam_step", path);
+    const std::string& state_text = f.meta("train_state", path);
+    if (json_nesting_depth(steps_text, 0, steps_text.size(), 1) > 1 ||
+        json_nesting_depth(state_text, 0, state_text.size(), 3) > 3) {
+      throw std::runtime_error("nested deeper than adgap writes it");
+    }
+    steps = nlohmann::json::parse(steps_text);
+    state = nlohmann::json::parse(state_text);
     if (!steps.is_object() || !state.is_object()) throw std::runtime_error("not objects");
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");

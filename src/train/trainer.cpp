@@ -124,6 +124,7 @@ TrainResult train_model(const Dataset& train, const Dataset* test, const TrainCo
   if (std::filesystem::is_directory(cfg.out_dir)) remove_stale_temporaries(cfg.out_dir);
   if (cfg.resume && std::filesystem::exists(ckpt)) {
     load_checkpoint(ckpt, r.net, r.meta, opt, prog);
+    r.meta.recipe = recipe.dump();  // this run's (its epochs may be more than the first's)
     std::istringstream(prog.rng_state) >> rng;
     if (log) *log << "resumed from " << ckpt << " after epoch " << prog.epochs_done << "\n";
   }

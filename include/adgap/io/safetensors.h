@@ -60,6 +60,10 @@ std::string serialize_safetensors(const SafetensorsFile& f);
 // Parses and checks `bytes` (see above); errors name `source`.
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& source);
 
+// The deepest nesting of JSON objects and arrays in text[begin, end), outside strings; stops
+// counting past `limit` (one pass, no recursion: check before parsing text one did not write).
+int json_nesting_depth(const std::string& text, size_t begin, size_t end, int limit);
+
 // True when `bytes` begin like a safetensors file (a length, then '{').
 bool looks_like_safetensors(const std::string& bytes);
 

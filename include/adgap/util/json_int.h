@@ -13,6 +13,13 @@
 
 namespace adgap {
 
+// A short description of `v` for a message: a number or string itself (cut at 40 characters),
+// else its type (dumping a nested value recurses once per level: a crafted file nested 100,000
+// deep would overflow the stack).
+inline std::string json_brief(const nlohmann::json& v) {
+  return v.is_primitive() ? v.dump().substr(0, 40) : std::string(v.type_name());
+}
+
 class JsonIntError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -32,7 +39,7 @@ inline int64_t json_int(const nlohmann::json& v, int64_t lo = std::numeric_limit
     ok = true;
   }
   if (!ok || x < lo || x > hi) {
-    throw JsonIntError(v.dump().substr(0, 40) + " is not an integer in [" + std::to_string(lo) +
+    throw JsonIntError(json_brief(v) + " is not an integer in [" + std::to_string(lo) +
                        ", " + std::to_string(hi) + "]");
   }
   return x;
@@ -42,7 +49,7 @@ inline int64_t json_int(const nlohmann::json& v, int64_t lo = std::numeric_limit
 inline std::vector<int64_t> json_ints(const nlohmann::json& a,
                                       int64_t lo = std::numeric_limits<int64_t>::min(),
                                       int64_t hi = std::numeric_limits<int64_t>::max()) {
-  if (!a.is_array()) throw JsonIntError(a.dump().substr(0, 40) + " is not an array of integers");
+  if (!a.is_array()) throw JsonIntError(json_brief(a) + " is not an array of integers");
   std::vector<int64_t> out;
   out.reserve(a.size());
   for (const auto& v : a) out.push_back(json_int(v, lo, hi));
