@@ -327,7 +327,7 @@ def test_listens_on_loopback_and_refuses_a_taken_port(model, server):
         if state == "0A" and int(local.split(":")[1], 16) == server.port:
             listening.append(local.split(":")[0])
     assert listening == ["0100007F"], listening
-    p = run_cli("serve", "--model", model, "--port", server.port, check=False)
+    p = run_cli("serve", "--model", model, "--reader", "none", "--port", server.port, check=False)
     assert p.returncode == 1
     assert p.stderr.strip().count("\n") == 0 and "cannot listen on 127.0.0.1:%d" % server.port \
         in p.stderr

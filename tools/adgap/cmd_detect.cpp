@@ -59,7 +59,7 @@ int cmd_detect(int argc, char** argv) {
                "images processed at once, on threads of their own; 0: one per core, at most one "
                "per image (with --threads 0 the cores are shared among them: on two cores two "
                "workers read about 1.3x as many images per second as one)");
-  args.flag("quiet", &quiet, "no progress and no per-image lines on the terminal");
+  args.flag("quiet", &quiet, "no progress, no per-image lines and no summary (errors only)");
   args.positionals(&images, "IMAGE", 0);
   if (!args.parse(argc, argv, 2)) return 0;
   const auto [shard_index, shard_count] = parse_shard(shard);
@@ -131,10 +131,12 @@ int cmd_detect(int argc, char** argv) {
         log << "\n";
       });
   atomic_write_text(json_path, doc.dump(2) + "\n");
-  std::fprintf(stderr, "%lld images (%lld resumed), %lld failed, %.2f s; wrote %s%s%s\n",
+  if (!quiet) {
+    std::fprintf(stderr, "%lld images (%lld resumed), %lld failed, %.2f s; wrote %s%s%s\n",
               static_cast<long long>(s.images), static_cast<long long>(s.resumed),
               static_cast<long long>(s.failed), s.seconds, json_path.c_str(),
               jsonl_path.empty() ? "" : " and ", jsonl_path.c_str());
+  }
   return s.failed > 0 ? 3 : 0;
 }
 
