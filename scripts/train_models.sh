@@ -10,8 +10,11 @@
 # then replaces models/ and writes models/MANIFEST.json: each file's SHA-256 and size, the
 # commands, the commit and the seed. The benchmark figures in the manifest are added by
 # bench/models_bench.sh, measured with exactly these files.
-# Time on two cores: see models/README.md (about an hour and a half on an AMD EPYC without
-# AVX-512, one thread; less with adgap's own kernels on AVX-512).
+# Time on two cores: the whole recipe took 33 minutes on two AVX-512 cores (adgap's own
+# kernels); on a 2-core AMD EPYC without AVX-512 (LibTorch's layers, one thread, the other core
+# busy) its parts took: the paper's network 2.5 min, round 1 of the reader 41 min (mining 11,
+# 10 epochs 30), round 2 about 62 min (mining 17, 10 epochs 45); the verifier's 10 epochs of a
+# 32-64-256-128 network did not fit in that session (models/MANIFEST.json says what was made).
 # Usage: bash scripts/train_models.sh [--threads N]   (N: intra-op threads, default 0 = one per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
