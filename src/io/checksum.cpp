@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "adgap/io/limits.h"
@@ -10,19 +11,6 @@ namespace adgap {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'D', 'G', 'A', 'P', 'S', 'U', 'M'};
-
-uint32_t crc_of(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
-  size_t left = bytes.size();
-  while (left > 0) {  // zlib takes uInt lengths
-    const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
-    crc = crc32(crc, p, n);
-    p += n;
-    left -= n;
-  }
-  return static_cast<uint32_t>(crc);
-}
 
 void put_be(std::string& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -36,8 +24,21 @@ uint64_t get_be(const char* p, int bytes) {
 
 }  // namespace
 
+uint32_t crc32_update(uint32_t crc, std::string_view bytes) {
+  uLong c = crc;
+  const auto* p = reinterpret_cast<const Bytef*>(bytes.data());
+  size_t left = bytes.size();
+  while (left > 0) {  // zlib takes uInt lengths
+    const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
+    c = crc32(c, p, n);
+    p += n;
+    left -= n;
+  }
+  return static_cast<uint32_t>(c);
+}
+
 std::string seal(std::string payload) {
-  const uint32_t crc = crc_of(payload);
+  const uint32_t crc = crc32_update(0, payload);
   const uint64_t size = payload.size();
   payload.append(kMagic, sizeof kMagic);
   put_be(payload, size, 8);
@@ -60,7 +61,7 @@ std::string_view unseal(std::string_view sealed, const std::string& name) {
                         " (truncated or damaged)");
   }
   const std::string_view payload = sealed.substr(0, size);
-  if (crc_of(payload) != static_cast<uint32_t>(get_be(trailer + 16, 4))) {
+  if (crc32_update(0, payload) != static_cast<uint32_t>(get_be(trailer + 16, 4))) {
     throw ChecksumError(name + ": checksum mismatch (the file is damaged)");
   }
   return payload;

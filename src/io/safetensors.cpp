@@ -1,7 +1,6 @@
 #include "adgap/io/safetensors.h"
 
 #include <nlohmann/json.hpp>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -9,6 +8,7 @@
 #include <set>
 
 #include "adgap/io/atomic_file.h"
+#include "adgap/io/checksum.h"
 #include "adgap/io/limits.h"
 #include "adgap/util/json_int.h"
 
@@ -26,20 +26,10 @@ constexpr size_t kCrcDigits = 8;
 
 // CRC-32 of `bytes` with the kCrcDigits at `digits` read as '0's (the checksum's own field).
 uint32_t crc_of(const std::string& bytes, size_t digits) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  const auto add = [&crc](const char* p, size_t left) {
-    while (left > 0) {  // zlib takes uInt lengths
-      const uInt n = static_cast<uInt>(std::min<size_t>(left, 1u << 30));
-      crc = crc32(crc, reinterpret_cast<const Bytef*>(p), n);
-      p += n;
-      left -= n;
-    }
-  };
-  const std::string zeros(kCrcDigits, '0');
-  add(bytes.data(), digits);
-  add(zeros.data(), kCrcDigits);
-  add(bytes.data() + digits + kCrcDigits, bytes.size() - digits - kCrcDigits);
-  return static_cast<uint32_t>(crc);
+  const std::string_view all(bytes);
+  uint32_t crc = crc32_update(0, all.substr(0, digits));
+  crc = crc32_update(crc, std::string(kCrcDigits, '0'));
+  return crc32_update(crc, all.substr(digits + kCrcDigits));
 }
 
 std::string hex8(uint32_t v) {

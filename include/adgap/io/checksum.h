@@ -21,6 +21,9 @@ class ChecksumError : public std::runtime_error {
 
 inline constexpr size_t kSealBytes = 20;
 
+// zlib's CRC-32 of `bytes` continued from `crc` (0 to start), for inputs of any length.
+uint32_t crc32_update(uint32_t crc, std::string_view bytes);
+
 // `payload` with the trailer appended.
 std::string seal(std::string payload);
 
