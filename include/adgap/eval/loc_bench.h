@@ -35,10 +35,13 @@ struct RealPhoto {
   std::vector<DigitTruth> digits;
   std::vector<cv::Rect> ignore;
   bool negative = false;  // from the "negatives" list: text, no digit at all
+  std::string kind;       // a negative's kind ("stars", "foliage", ...), when the file says
 };
 
-// Reads the annotations (bench/real_photos.json) and the photos they name, the "negatives"
-// too when `negatives` is set; throws naming the file on a problem.
+// Reads the annotations (bench/real_photos.json: "photos", and "negatives", photos with no
+// digit, each may have a "kind"; either list may be absent) and the photos they name, the
+// negatives too when `negatives` is set; throws naming the file on a problem (a photo that is
+// not installed: with the command that installs the benchmark's photos).
 std::vector<RealPhoto> load_real_photos(const std::string& file, bool negatives = false);
 
 struct LocBenchRow {
