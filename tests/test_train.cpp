@@ -173,6 +173,39 @@ TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
   EXPECT_THROW(train_model(small, nullptr, cfg, nullptr), std::runtime_error);
 }
 
+// A run stopped after its first epoch keeps that epoch as a model: the checkpoint's weights
+// (`adgap convert CHECKPOINT NEW`) are, byte for byte, the model of a run asked for one epoch.
+TEST_F(TrainTest, ACheckpointBecomesTheModelOfARunOfThatManyEpochs) {
+  const Dataset small = head(*train_, 1000);
+  test::TempDir a, b;
+  TrainConfig cfg;
+  cfg.epochs = 3;
+  cfg.batch_size = 100;
+  cfg.seed = 5;
+  cfg.progress = false;
+  cfg.out_dir = a.str();
+  cfg.stop_after = 1;
+  ASSERT_FALSE(train_model(small, nullptr, cfg, nullptr).finished);
+  cfg.epochs = 1;
+  cfg.stop_after = 0;
+  cfg.out_dir = b.str();
+  ASSERT_TRUE(train_model(small, nullptr, cfg, nullptr).finished);
+
+  LoadedModel m = load_checkpoint_model(a.file("checkpoint.safetensors"));
+  EXPECT_EQ(m.meta.epochs, 1);
+  save_model(a.file("converted.safetensors"), m.net, m.meta);
+  EXPECT_EQ(test::read_bytes(a.file("converted.safetensors")),
+            test::read_bytes(b.file("model.safetensors")));
+  // A model file is not a checkpoint.
+  try {
+    load_checkpoint_model(b.file("model.safetensors"));
+    ADD_FAILURE() << "a model file was read as a checkpoint";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("it is a model file already"), std::string::npos)
+        << e.what();
+  }
+}
+
 // Model and checkpoint files carry a whole-file checksum: any one flipped byte, anywhere (the
 // header's length, its JSON, the checksum's own digits, the data), is refused with one line
 // naming the file, before any value is used.

@@ -116,7 +116,10 @@ ModelMeta ModelMeta::from_metadata(const std::map<std::string, std::string>& m,
   if (get("format") != format) {
     throw std::runtime_error(source + ": holds '" + get("format").substr(0, 40) + "', not '" +
                              format + "'" +
-                             (format == kModelFormat ? " (a model file is needed)" : ""));
+                             (format == kModelFormat ? " (a model file is needed)"
+                              : get("format") == kModelFormat
+                                  ? " (it is a model file already)"
+                                  : ""));
   }
   nlohmann::json j;
   for (const char* k : kTextKeys) j[k] = get(k);
@@ -155,16 +158,27 @@ ModelMeta ModelMeta::from_metadata(const std::map<std::string, std::string>& m,
   return from_json(j, source);
 }
 
+NamedTensor named_tensor(const std::string& name, const at::Tensor& t) {
+  const at::Tensor c = t.detach().contiguous().to(at::kFloat);
+  NamedTensor n;
+  n.name = name;
+  n.shape = c.sizes().vec();
+  n.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  return n;
+}
+
+void copy_tensor_into(at::Tensor& dst, const NamedTensor& t, const std::string& source) {
+  if (dst.sizes().vec() != t.shape) {
+    throw std::runtime_error(source + ": tensor '" + t.name.substr(0, 80) + "' has shape " +
+                             nlohmann::json(t.shape).dump() + ", the network's " +
+                             nlohmann::json(dst.sizes().vec()).dump());
+  }
+  std::memcpy(dst.data_ptr<float>(), t.values.data(), t.values.size() * sizeof(float));
+}
+
 std::vector<NamedTensor> network_tensors(LeNet& net, const std::string& prefix) {
   std::vector<NamedTensor> out;
-  for (const auto& p : net->named_parameters()) {
-    const at::Tensor t = p.value().detach().contiguous().to(at::kFloat);
-    NamedTensor n;
-    n.name = prefix + p.key();
-    n.shape = t.sizes().vec();
-    n.values.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-    out.push_back(std::move(n));
-  }
+  for (const auto& p : net->named_parameters()) out.push_back(named_tensor(prefix + p.key(), p.value()));
   return out;
 }
 
@@ -209,9 +223,7 @@ LeNet network_from(const SafetensorsFile& f, const ModelMeta& meta, const std::s
   LeNet net(meta.net_options());
   torch::NoGradGuard no_grad;
   for (auto& p : net->named_parameters()) {
-    const NamedTensor& t = f.at(prefix + p.key(), source);
-    TORCH_CHECK(p.value().sizes().vec() == t.shape, "network_from: ", p.key(), " shape");
-    std::memcpy(p.value().data_ptr<float>(), t.values.data(), t.values.size() * sizeof(float));
+    copy_tensor_into(p.value(), f.at(prefix + p.key(), source), source);
   }
   return net;
 }

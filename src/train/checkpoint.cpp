@@ -20,24 +20,6 @@ constexpr const char* kBatchLosses = "batch_losses";    // (batches done)
 // Adam keeps its state by the parameter's TensorImpl (torch/optim/optimizer.h).
 std::string state_key(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
-NamedTensor named(const std::string& name, const at::Tensor& t) {
-  const at::Tensor c = t.detach().contiguous().to(at::kFloat);
-  NamedTensor n;
-  n.name = name;
-  n.shape = c.sizes().vec();
-  n.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-  return n;
-}
-
-void copy_into(at::Tensor& dst, const NamedTensor& t, const std::string& source) {
-  if (dst.sizes().vec() != t.shape) {
-    throw std::runtime_error(source + ": tensor '" + t.name + "' has shape " +
-                             nlohmann::json(t.shape).dump() + ", this run's network " +
-                             nlohmann::json(dst.sizes().vec()).dump());
-  }
-  std::memcpy(dst.data_ptr<float>(), t.values.data(), t.values.size() * sizeof(float));
-}
-
 }  // namespace
 
 void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
@@ -52,8 +34,8 @@ void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
     const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
     TORCH_CHECK(!s.max_exp_avg_sq().defined(), "save_checkpoint: AMSGrad state is not saved");
     steps[param.key()] = s.step();
-    f.tensors.push_back(named(kExpAvg + param.key(), s.exp_avg()));
-    f.tensors.push_back(named(kExpAvgSq + param.key(), s.exp_avg_sq()));
+    f.tensors.push_back(named_tensor(kExpAvg + param.key(), s.exp_avg()));
+    f.tensors.push_back(named_tensor(kExpAvgSq + param.key(), s.exp_avg_sq()));
   }
   f.metadata["adam_step"] = steps.dump();
   const std::vector<float>& losses = p.result->batch_losses;
@@ -68,13 +50,23 @@ void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
   write_safetensors_file(path, f);
 }
 
-void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch::optim::Adam& opt,
-                     TrainProgress& p) {
+namespace {
+
+// A checkpoint file read and checked: its tensors, metadata, Adam's steps and the train state.
+struct CheckpointFile {
+  SafetensorsFile f;
+  ModelMeta meta;
+  nlohmann::json steps, state;
+  LeNet net{nullptr};  // the weights
+};
+
+CheckpointFile read_checkpoint(const std::string& path) {
+  CheckpointFile c;
   const std::string bytes = read_whole_file(path, kMaxModelFileBytes, "checkpoint");
   require_safetensors(bytes, path);
-  const SafetensorsFile f = parse_safetensors(bytes, path);
-  meta = ModelMeta::from_metadata(f.metadata, kCheckpointFormat, path);
-  nlohmann::json steps, state;
+  c.f = parse_safetensors(bytes, path);
+  const SafetensorsFile& f = c.f;
+  c.meta = ModelMeta::from_metadata(f.metadata, kCheckpointFormat, path);
   try {
     // Parsed only when nested as adgap writes them: {name: step} and {..., "epochs": [{...}],
     // "config": {...}} (a value nested deeper would be dumped into a message, recursively).
@@ -84,19 +76,49 @@ void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch
         json_nesting_depth(state_text, 0, state_text.size(), 3) > 3) {
       throw std::runtime_error("nested deeper than adgap writes it");
     }
-    steps = nlohmann::json::parse(steps_text);
-    state = nlohmann::json::parse(state_text);
-    if (!steps.is_object() || !state.is_object()) throw std::runtime_error("not objects");
+    c.steps = nlohmann::json::parse(steps_text);
+    c.state = nlohmann::json::parse(state_text);
+    if (!c.steps.is_object() || !c.state.is_object()) throw std::runtime_error("not objects");
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": bad checkpoint state (" + e.what() + ")");
   }
   // The file's tensors: the network, Adam's moments of the parameters it names, the losses.
   std::vector<std::string> others = {kBatchLosses};
-  for (const auto& [name, step] : steps.items()) {
+  for (const auto& [name, step] : c.steps.items()) {
     others.push_back(kExpAvg + name);
     others.push_back(kExpAvgSq + name);
   }
-  const LeNet saved = network_from(f, meta, "", others, path);
+  c.net = network_from(f, c.meta, "", others, path);
+  return c;
+}
+
+}  // namespace
+
+LoadedModel load_checkpoint_model(const std::string& path) {
+  CheckpointFile c = read_checkpoint(path);
+  LoadedModel m{c.net, c.meta};
+  // The recipe names the epochs the run was asked for; the file holds those it finished.
+  try {
+    nlohmann::json recipe = nlohmann::json::parse(m.meta.recipe);
+    if (recipe.is_object() && recipe.contains("epochs")) {
+      recipe["epochs"] = m.meta.epochs;
+      m.meta.recipe = recipe.dump();
+    }
+  } catch (const nlohmann::json::exception&) {
+    // a recipe that is not JSON is kept as it is
+  }
+  m.net->eval();
+  return m;
+}
+
+void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch::optim::Adam& opt,
+                     TrainProgress& p) {
+  CheckpointFile c = read_checkpoint(path);
+  meta = c.meta;
+  const SafetensorsFile& f = c.f;
+  const nlohmann::json& steps = c.steps;
+  const nlohmann::json& state = c.state;
+  const LeNet saved = c.net;
   torch::NoGradGuard no_grad;
   const auto saved_params = saved->named_parameters();
   for (auto& param : net->named_parameters()) {
@@ -114,8 +136,8 @@ void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch
       auto s = std::make_unique<torch::optim::AdamParamState>();
       s->step(json_int(steps.at(param.key()), 0));
       at::Tensor avg = at::zeros_like(param.value()), sq = at::zeros_like(param.value());
-      copy_into(avg, f.at(kExpAvg + param.key(), path), path);
-      copy_into(sq, f.at(kExpAvgSq + param.key(), path), path);
+      copy_tensor_into(avg, f.at(kExpAvg + param.key(), path), path);
+      copy_tensor_into(sq, f.at(kExpAvgSq + param.key(), path), path);
       s->exp_avg(avg);
       s->exp_avg_sq(sq);
       opt.state()[state_key(param.value())] = std::move(s);

@@ -70,6 +70,11 @@ LoadedModel load_model(const std::string& path);
 // The same from the file's bytes (`source` names it in errors).
 LoadedModel load_model_bytes(const std::string& bytes, const std::string& source);
 
+// A tensor's values as a float32 safetensors tensor called `name`.
+NamedTensor named_tensor(const std::string& name, const at::Tensor& t);
+// Copies `t`'s values into `dst` (float32, contiguous) after checking that the shapes agree;
+// throws std::runtime_error naming `source` and the tensor when they do not.
+void copy_tensor_into(at::Tensor& dst, const NamedTensor& t, const std::string& source);
 // The network's parameters as safetensors tensors named `prefix` + LibTorch's names.
 std::vector<NamedTensor> network_tensors(LeNet& net, const std::string& prefix = "");
 // The names and shapes a network of `o` has, in network_tensors' order.

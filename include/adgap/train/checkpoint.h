@@ -26,4 +26,9 @@ void save_checkpoint(const std::string& path, LeNet& net, const ModelMeta& meta,
 void load_checkpoint(const std::string& path, LeNet& net, ModelMeta& meta, torch::optim::Adam& opt,
                      TrainProgress& p);
 
+// The network of a checkpoint as a model: its weights after the last finished epoch, with the
+// recipe's epochs set to those (the learning rate depends on the step alone, so this is the
+// model a run asked for that many epochs writes). Throws std::runtime_error naming the file.
+LoadedModel load_checkpoint_model(const std::string& path);
+
 }  // namespace adgap
