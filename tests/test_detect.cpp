@@ -45,7 +45,7 @@ TEST(Matching, IouAndGreedyMatchingByHand) {
   EXPECT_DOUBLE_EQ(iou({0, 0, 10, 10}, {0, 0, 10, 10}), 1.0);
   const std::vector<DigitTruth> truth = {{{0, 0, 10, 10}, 3, 0}, {{50, 50, 10, 20}, 7, 1}};
   const std::vector<Detection> dets = {
-      {{1, 1, 10, 10}, 3, 0.9f},    // IoU 81/119 with truth 0, right label
+      {{1, 1, 10, 10}, 3, 0.92f},   // IoU 81/119 with truth 0, right label
       {{0, 0, 10, 10}, 5, 0.95f},   // IoU 1 with truth 0, wrong label: matched first (higher score)
       {{50, 52, 10, 20}, 7, 0.8f},  // IoU 180/220 with truth 1
       {{100, 100, 5, 5}, 1, 0.99f},  // nothing there
@@ -59,6 +59,27 @@ TEST(Matching, IouAndGreedyMatchingByHand) {
   EXPECT_DOUBLE_EQ(c.recall(), 1.0);
   EXPECT_DOUBLE_EQ(c.f1(), 2 * 0.5 / 1.5);
   EXPECT_DOUBLE_EQ(c.reading_accuracy(), 0.5);
+  // Scores against "read right": only the 0.8 box is right. Bin 0.9-1: scores 0.92, 0.95,
+  // 0.99, none right; bin 0.8-0.9: 0.8, right.
+  const Reliability& rel = c.reliability;
+  EXPECT_EQ(rel.total(), 4);
+  EXPECT_EQ(rel.count[9], 3);
+  EXPECT_EQ(rel.right[9], 0);
+  EXPECT_EQ(rel.count[8], 1);
+  EXPECT_EQ(rel.right[8], 1);
+  EXPECT_NEAR(rel.ece(), (0.92 + 0.95 + 0.99 + (1 - 0.8)) / 4, 1e-6);
+  // Perfectly calibrated: in the 0.5-0.6 bin, half of the scores of 0.5 right; sums add up.
+  Reliability half;
+  half.add(0.5, true);
+  half.add(0.5, false);
+  EXPECT_NEAR(half.ece(), 0.0, 1e-12);
+  half += rel;
+  EXPECT_EQ(half.total(), 6);
+  EXPECT_NEAR(half.ece(), (0.92 + 0.95 + 0.99 + 0.2) / 6, 1e-6);
+  EXPECT_EQ(Reliability{}.ece(), 0.0);
+  Reliability edge;  // a score of exactly 1 goes to the last bin
+  edge.add(1.0, true);
+  EXPECT_EQ(edge.count[Reliability::kBins - 1], 1);
   // Below IoU 0.5 nothing matches.
   EXPECT_EQ(match_detections({{{5, 0, 10, 10}, 3, 1.f}}, truth).matched, 0);
   // Candidate recall counts truths with any box at IoU >= 0.5, however many boxes cover them.

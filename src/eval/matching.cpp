@@ -1,17 +1,60 @@
 #include "adgap/eval/matching.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "adgap/io/image.h"
 
 namespace adgap {
 
+void Reliability::add(double score, bool is_right) {
+  const int b = std::clamp(static_cast<int>(score * kBins), 0, kBins - 1);
+  ++count[b];
+  right[b] += is_right;
+  score_sum[b] += score;
+}
+
+Reliability& Reliability::operator+=(const Reliability& o) {
+  for (int b = 0; b < kBins; ++b) {
+    count[b] += o.count[b];
+    right[b] += o.right[b];
+    score_sum[b] += o.score_sum[b];
+  }
+  return *this;
+}
+
+int64_t Reliability::total() const { return std::accumulate(count.begin(), count.end(), int64_t{0}); }
+
+double Reliability::ece() const {
+  const int64_t n = total();
+  if (n == 0) return 0;
+  double e = 0;
+  for (int b = 0; b < kBins; ++b) {
+    if (count[b] == 0) continue;
+    e += std::abs(double(right[b]) / count[b] - score_sum[b] / count[b]) * count[b] / n;
+  }
+  return e;
+}
+
+nlohmann::json Reliability::to_json() const {
+  nlohmann::json bins = nlohmann::json::array();
+  for (int b = 0; b < kBins; ++b) {
+    bins.push_back({{"from", double(b) / kBins},
+                    {"to", double(b + 1) / kBins},
+                    {"detections", count[b]},
+                    {"right", right[b]},
+                    {"mean_score", count[b] ? score_sum[b] / count[b] : 0.0}});
+  }
+  return {{"ece", ece()}, {"bins", bins}};
+}
+
 MatchCounts& MatchCounts::operator+=(const MatchCounts& o) {
   truths += o.truths;
   detections += o.detections;
   matched += o.matched;
   read += o.read;
+  reliability += o.reliability;
   return *this;
 }
 
@@ -25,7 +68,8 @@ nlohmann::json MatchCounts::to_json() const {
           {"f1", f1()},
           {"reading_accuracy", reading_accuracy()},
           {"reading_f1", reading_f1()},
-          {"label_accuracy", label_accuracy()}};
+          {"label_accuracy", label_accuracy()},
+          {"reliability", reliability.to_json()}};
 }
 
 std::vector<int> assign_detections(const std::vector<Detection>& dets,
@@ -55,11 +99,16 @@ MatchCounts count_matches(const std::vector<Detection>& dets,
   MatchCounts c;
   c.truths = static_cast<int64_t>(truths.size());
   c.detections = static_cast<int64_t>(dets.size());
+  std::vector<bool> right(dets.size(), false);
   for (size_t t = 0; t < truths.size(); ++t) {
     if (owner[t] < 0) continue;
     ++c.matched;
-    if (dets[owner[t]].label == truths[t].label) ++c.read;
+    if (dets[owner[t]].label == truths[t].label) {
+      ++c.read;
+      right[owner[t]] = true;
+    }
   }
+  for (size_t i = 0; i < dets.size(); ++i) c.reliability.add(dets[i].score, right[i]);
   return c;
 }
 

@@ -196,6 +196,39 @@ std::string scene_eval_markdown(const std::vector<ModeResult>& rows,
 
 namespace {
 
+// Scores as probabilities: the expected calibration error of each set, and the reliability
+// table of the main split (a detection is right when it is found and read right).
+std::string calibration_markdown(const BenchV2Result& r, const char* split) {
+  Reliability real;
+  for (const RealPhotoResult& p : r.real) real += p.det.reliability;
+  std::string md =
+      "\n### Scores as probabilities\n\nA detection is right when it matches a digit (IoU >= 0.5) "
+      "and reads it right. Expected calibration error (ten score bins; 0 is perfect): ";
+  char line[200];
+  const auto add = [&](const char* name, const Reliability& rel, bool first) {
+    if (rel.total() == 0) return;
+    std::snprintf(line, sizeof line, "%s%s %.3f (%lld detections)", first ? "" : ", ", name,
+                  rel.ece(), static_cast<long long>(rel.total()));
+    md += line;
+  };
+  add((std::string("v2 ") + split + " split").c_str(), r.eval.det.reliability, true);
+  add("phone-size scenes", r.phone.det.reliability, false);
+  add("text condition", r.text.det.reliability, false);
+  add("real photos, with the digit-free ones", real, false);
+  md += ".\n\n| score | detections | right | mean score | fraction right |\n"
+        "|---|---:|---:|---:|---:|\n";
+  const Reliability& e = r.eval.det.reliability;
+  for (int b = 0; b < Reliability::kBins; ++b) {
+    if (e.count[b] == 0) continue;
+    std::snprintf(line, sizeof line, "| %.1f-%.1f | %lld | %lld | %.3f | %.3f |\n",
+                  double(b) / Reliability::kBins, double(b + 1) / Reliability::kBins,
+                  static_cast<long long>(e.count[b]), static_cast<long long>(e.right[b]),
+                  e.score_sum[b] / e.count[b], double(e.right[b]) / e.count[b]);
+    md += line;
+  }
+  return md;
+}
+
 // The photos with no digit: per kind, the photos, those with a detection and the detections
 // (every one a false positive), then each photo that had any.
 std::string digit_free_markdown(const std::vector<RealPhotoResult>& real) {
@@ -273,6 +306,7 @@ std::string bench_v2_markdown(const BenchV2Result& r, const LocBenchSettings& s)
   md += cap;
   md += "### Recall by condition (" + std::string(split) + " split)\n\n" +
         conditions_markdown(r.eval);
+  md += calibration_markdown(r, split);
   if (!r.methods.empty()) {
     md += "\n### Maps compared\n\nThe first " + std::to_string(r.methods.front().hotspots.scenes) +
           " scenes; every method's map on the same pyramid, threshold and reader. 'hotspots': "

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core/types.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -14,11 +15,29 @@
 
 namespace adgap {
 
+// Scores as probabilities: detections binned by score (ten equal bins over [0, 1]); per bin,
+// the detections, those right (matched to a digit and read right) and the sum of their scores.
+struct Reliability {
+  static constexpr int kBins = 10;
+  std::array<int64_t, kBins> count{}, right{};
+  std::array<double, kBins> score_sum{};
+
+  void add(double score, bool is_right);
+  Reliability& operator+=(const Reliability& o);
+  int64_t total() const;
+  // Expected calibration error: over the bins, count / total * |right / count - mean score|
+  // (0 when there is no detection).
+  double ece() const;
+  // {"ece", "bins": [{"from", "to", "detections", "right", "mean_score"}]}
+  nlohmann::json to_json() const;
+};
+
 struct MatchCounts {
   int64_t truths = 0;      // ground-truth digits
   int64_t detections = 0;  // detections made
   int64_t matched = 0;     // detections matched to a truth at IoU >= threshold
   int64_t read = 0;        // matched and labelled right
+  Reliability reliability;  // of the detections' scores against "read right"
 
   double precision() const { return detections ? double(matched) / detections : 0.0; }
   double recall() const { return truths ? double(matched) / truths : 0.0; }
