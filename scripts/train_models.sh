@@ -11,10 +11,12 @@
 # commands, the commit and the seed. The benchmark figures in the manifest are added by
 # bench/models_bench.sh, measured with exactly these files.
 # Time on two cores: the whole recipe took 33 minutes on two AVX-512 cores (adgap's own
-# kernels); on a 2-core AMD EPYC without AVX-512 (LibTorch's layers, one thread, the other core
+# kernels; then with 10 verifier epochs); on a 2-core AMD EPYC without AVX-512 (LibTorch's layers, one thread, the other core
 # busy) its parts took: the paper's network 2.5 min, round 1 of the reader 41 min (mining 11,
-# 10 epochs 30), round 2 about 62 min (mining 17, 10 epochs 45); the verifier's 10 epochs of a
-# 32-64-256-128 network did not fit in that session (models/MANIFEST.json says what was made).
+# 10 epochs 30), round 2 about 62 min (mining 17, 10 epochs 45), the verifier 58 min (mining 13,
+# 3 epochs of 15; it mines 481,444 crops); the letter reader's time was not recorded
+# (models/MANIFEST.json says what was run). The verifier trains 3 epochs: on 60 v2 tune scenes
+# its first and third epochs gave the same reading F1 (0.860, 0.856).
 # Usage: bash scripts/train_models.sh [--threads N]   (N: intra-op threads, default 0 = one per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ A=./build/adgap
 cmds=(
   "train --out $work --seed 0 --threads $threads"
   "weights --model $work/model.safetensors --cam --threads $threads"
-  "train-reader --model $work/model.safetensors --widths 16,32,128,84 --rounds 2 --first-stage --verifier --letters --threads $threads"
+  "train-reader --model $work/model.safetensors --widths 16,32,128,84 --rounds 2 --first-stage --verifier --verifier-epochs 3 --letters --threads $threads"
 )
 start=$(date +%s)
 for c in "${cmds[@]}"; do
