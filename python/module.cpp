@@ -156,7 +156,7 @@ std::string detect_json(const Localizer& loc, const py::array& image) {
     r.width = v.width;
     r.height = v.height;
     r.detections = loc.detect(v);
-    r.numbers = adgap::read_numbers(r.detections);
+    r.numbers = adgap::read_numbers(r.detections, v);
   }
   return adgap::to_json(r);
 }

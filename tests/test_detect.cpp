@@ -232,6 +232,77 @@ TEST(Numbers, DigitsSideBySideOnOneLineAreReadTogether) {
   EXPECT_EQ(group_numbers({{{0, 0, 10, 20}, 1, 1.f}, {{27, 0, 10, 20}, 2, 1.f}}).size(), 2u);
 }
 
+// A rendered line of text: its digits as detections (the components as tall as the tallest,
+// labelled by the string's digits left to right), for the separators test.
+std::vector<Detection> rendered_digits(const cv::Mat& gray, const std::string& text, bool dark) {
+  cv::Mat ink, labels, stats, centroids;
+  cv::threshold(gray, ink, 128, 255, dark ? cv::THRESH_BINARY_INV : cv::THRESH_BINARY);
+  const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
+  int tallest = 0;  // of the components not thin as a bar
+  for (int i = 1; i < n; ++i) {
+    const int h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    if (stats.at<int>(i, cv::CC_STAT_WIDTH) > 0.2 * h) tallest = std::max(tallest, h);
+  }
+  std::vector<cv::Rect> boxes;
+  for (int i = 1; i < n; ++i) {
+    const int h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    if (h < 0.8 * tallest || h > 1.2 * tallest) continue;
+    boxes.emplace_back(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+  }
+  std::sort(boxes.begin(), boxes.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x; });
+  std::string digits;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  EXPECT_EQ(boxes.size(), digits.size()) << text;
+  std::vector<Detection> dets;
+  for (size_t i = 0; i < std::min(boxes.size(), digits.size()); ++i) {
+    dets.push_back({boxes[i], digits[i] - '0', 0.99f});
+  }
+  return dets;
+}
+
+// Dates, prices and times keep their marks in "separators"; the digits alone stay in "text".
+TEST(Numbers, SeparatorsBetweenDigitsAreRead) {
+  struct Case {
+    std::string drawn, expected;
+  };
+  for (const bool dark : {true, false}) {
+    for (const Case& c : std::vector<Case>{{"8-1-09", "8-1-09"},
+                                           {"13.99", "13.99"},
+                                           {"12:45", "12:45"},
+                                           {"2024", "2024"},
+                                           {"12|45", "1245"},  // a stroke the height of a digit
+                                           {"7,5", "7,5"}}) {
+      cv::Mat gray(160, 700, CV_8UC1, cv::Scalar(dark ? 235 : 30));
+      cv::putText(gray, c.drawn, {30, 110}, cv::FONT_HERSHEY_SIMPLEX, 3.0,
+                  cv::Scalar(dark ? 25 : 220), 6, cv::LINE_AA);
+      const std::vector<Detection> dets = rendered_digits(gray, c.drawn, dark);
+      // This font's "-" is wide (gaps of 1.4-1.5 digit heights): "8", "1" and "09" are three
+      // numbers until the marks join them.
+      const std::vector<SeparatedNumber> nums = read_separated_numbers(gray, dets);
+      ASSERT_EQ(nums.size(), 1u) << c.drawn;
+      std::string digits_only;
+      for (char ch : c.expected) {
+        if (ch >= '0' && ch <= '9') digits_only += ch;
+      }
+      EXPECT_EQ(nums[0].group.text, digits_only) << c.drawn;
+      EXPECT_EQ(nums[0].group.digits.size(), digits_only.size()) << c.drawn;
+      EXPECT_EQ(nums[0].separators, c.expected)
+          << c.drawn << (dark ? ", dark on light" : ", light on dark");
+    }
+  }
+  // Without an image, or for one digit, the digits alone; a wide gap with no mark stays a gap.
+  const std::vector<Detection> one = {{{10, 10, 20, 40}, 4, 0.9f}};
+  EXPECT_EQ(text_with_separators(cv::Mat(), group_numbers(one)[0], one), "4");
+  cv::Mat blank(160, 700, CV_8UC1, cv::Scalar(235));
+  cv::putText(blank, "8   1", {30, 110}, cv::FONT_HERSHEY_SIMPLEX, 3.0, cv::Scalar(25), 6,
+              cv::LINE_AA);
+  EXPECT_EQ(read_separated_numbers(blank, rendered_digits(blank, "81", true)).size(), 2u);
+  EXPECT_EQ(read_separated_numbers(cv::Mat(), rendered_digits(blank, "81", true))[0].separators, "");
+}
+
 TEST(Numbers, DigitsAmongLettersArePartOfAWord) {
   // One digit 20 px tall at x 100-111, y 0-19 (an "O" read as 0), and character boxes around.
   const std::vector<Detection> dets = {{{100, 0, 12, 20}, 0, 1.f}};

@@ -128,13 +128,17 @@ struct Digit {
 // neighbour is a number of one digit.
 struct Number {
   Box box;                  // union of its digits' boxes
-  std::string text;         // e.g. "2024"
+  std::string text;         // the digits alone, e.g. "2024", "8109"
   std::vector<int> digits;  // indices into the detections, left to right
   float score = 0;          // product of its digits' probabilities
+  std::string separators;   // the text with the marks between its digits in the image ("-",
+                            // ".", ":"), e.g. "8-1-09"; empty when read without the image
 };
 
 // The numbers `digits` form, ordered by top edge, then left edge.
 std::vector<Number> read_numbers(const std::vector<Digit>& digits);
+// The same, with each number's separators read from `image` (the image `digits` are in).
+std::vector<Number> read_numbers(const std::vector<Digit>& digits, const ImageView& image);
 
 // One image's result, as one entry of `adgap detect`'s JSON (README, "The CLI").
 struct ImageResult {
@@ -147,7 +151,8 @@ struct ImageResult {
 };
 
 // {"path", "width", "height", "detections": [{"box": [x, y, w, h], "label", "score"}],
-// "numbers": [{"box", "text", "digits", "score"}]}, or {"path", "error"}; compact, one line.
+// "numbers": [{"box", "text", "digits", "score", "separators"}]} ("separators" when read), or
+// {"path", "error"}; compact, one line.
 std::string to_json(const ImageResult& r);
 // The inverse, for reading back JSONL output; throws std::invalid_argument on anything else.
 ImageResult image_result_from_json(const std::string& line);

@@ -74,7 +74,8 @@ class Localizer:
     def detect(self, image):
         """The digits and numbers of an image in memory, as a dict of the CLI's JSON schema:
         {"width", "height", "detections": [{"box": [x, y, w, h], "label", "score"}],
-        "numbers": [{"box", "text", "digits", "score"}]}."""
+        "numbers": [{"box", "text", "digits", "score", "separators"}]} ("separators": the text
+        with the marks between the digits, e.g. "8-1-09")."""
         result = json.loads(self._native.detect_json(image))
         result.pop("path", None)
         return result

@@ -195,6 +195,7 @@ std::string to_json(const ImageResult& r) {
                     {"text", n.text},
                     {"digits", n.digits},
                     {"score", n.score}});
+    if (!n.separators.empty()) nums.back()["separators"] = n.separators;
   }
   j["numbers"] = nums;
   return dump(j);
@@ -231,7 +232,8 @@ ImageResult image_result_from_json(const std::string& line) {
       std::vector<int> digits;
       for (int64_t v : json_ints(n.at("digits"), INT_MIN, INT_MAX)) digits.push_back(static_cast<int>(v));
       r.numbers.push_back({box_of(n.at("box")), n.at("text").get<std::string>(), digits,
-                           score_of(n.at("score"))});
+                           score_of(n.at("score")),
+                           n.value("separators", std::string())});  // absent before separators
     }
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("not an image result (") + e.what() + ")");
@@ -242,11 +244,11 @@ ImageResult image_result_from_json(const std::string& line) {
 }
 
 std::vector<Number> read_numbers(const std::vector<Digit>& digits) {
-  std::vector<Number> out;
-  for (const NumberGroup& g : group_numbers(to_detections(digits))) {
-    out.push_back({{g.box.x, g.box.y, g.box.width, g.box.height}, g.text, g.digits, g.score});
-  }
-  return out;
+  return numbers_in(digits, cv::Mat());
+}
+
+std::vector<Number> read_numbers(const std::vector<Digit>& digits, const ImageView& image) {
+  return numbers_in(digits, gray_of(image));
 }
 
 void set_num_threads(int n) {

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "adgap/detect/numbers.h"
 #include "adgap/detect/reader.h"
 #include "adgap/io/image.h"
 #include "adgap/util/threads.h"
@@ -55,6 +56,16 @@ std::vector<Detection> to_detections(const std::vector<Digit>& digits) {
   return out;
 }
 
+std::vector<Number> numbers_in(const std::vector<Digit>& digits, const cv::Mat& gray) {
+  std::vector<Number> out;
+  for (const SeparatedNumber& n : read_separated_numbers(gray, to_detections(digits))) {
+    const NumberGroup& g = n.group;
+    out.push_back({{g.box.x, g.box.y, g.box.width, g.box.height}, g.text, g.digits, g.score,
+                   n.separators});
+  }
+  return out;
+}
+
 ImageResult detect_image_file(const Detector& d, const std::string& path, cv::Mat* bgr_out) {
   ImageResult r;
   r.path = path;
@@ -62,8 +73,9 @@ ImageResult detect_image_file(const Detector& d, const std::string& path, cv::Ma
     const cv::Mat bgr = load_bgr(path);
     r.width = bgr.cols;
     r.height = bgr.rows;
-    r.detections = to_digits(d.detect(to_gray(bgr)));
-    r.numbers = read_numbers(r.detections);
+    const cv::Mat gray = to_gray(bgr);
+    r.detections = to_digits(d.detect(gray));
+    r.numbers = numbers_in(r.detections, gray);
     if (bgr_out) *bgr_out = bgr;
   } catch (const std::exception& e) {  // this image is lost, not the batch
     r = ImageResult{};

@@ -115,11 +115,13 @@ V2Counts score_scene_v2(const SceneV2& scene, const V2Output& out) {
     add("contrast", contrast_bucket(t.contrast));
     add("scene size", size_bucket(c.megapixels));
   }
-  const std::vector<NumberGroup> read = group_numbers(out.detections);
+  // The numbers as the product reads them (joined across separator marks).
+  const std::vector<SeparatedNumber> read = read_separated_numbers(
+      scene.image.empty() ? cv::Mat() : to_gray(scene.image), out.detections);
   for (const NumberTruth& n : scene.numbers) {
     c.numbers += 1;
-    c.numbers_exact += std::any_of(read.begin(), read.end(), [&](const NumberGroup& g) {
-      return g.text == n.text && iou(g.box, n.box) >= 0.5;
+    c.numbers_exact += std::any_of(read.begin(), read.end(), [&](const SeparatedNumber& r) {
+      return r.group.text == n.text && iou(r.group.box, n.box) >= 0.5;
     });
   }
   c.distractors = static_cast<int64_t>(scene.distractors.size());

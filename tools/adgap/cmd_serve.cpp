@@ -400,7 +400,7 @@ int cmd_serve(int argc, char** argv) {
     Heatmap map;
     if (digits) {
       r.detections = loc->detect(img.view(), &map);
-      r.numbers = read_numbers(r.detections);
+      r.numbers = read_numbers(r.detections, img.view());
     } else {
       map = loc->heatmap(img.view());
     }

@@ -53,6 +53,8 @@ struct Detector {
 // Detections in the public API's form, and back.
 std::vector<Digit> to_digits(const std::vector<Detection>& dets);
 std::vector<Detection> to_detections(const std::vector<Digit>& digits);
+// The numbers `digits` form, with their separators read from `gray` (8-bit; none when empty).
+std::vector<Number> numbers_in(const std::vector<Digit>& digits, const cv::Mat& gray);
 
 // Reads, decodes and detects one image file. A file that cannot be read or decoded, or whose
 // detection fails, gives a result with `error` set (one line, without the path). The decoded

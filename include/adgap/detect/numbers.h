@@ -3,6 +3,7 @@
 // digit with no neighbour is a number of one digit.
 #pragma once
 
+#include <opencv2/core/mat.hpp>
 #include <opencv2/core/types.hpp>
 
 #include <string>
@@ -29,6 +30,27 @@ struct NumberGroup {
 // Groups `dets` into numbers, ordered by top edge, then left edge.
 std::vector<NumberGroup> group_numbers(const std::vector<Detection>& dets,
                                        const NumberConfig& cfg = {});
+
+// The number's text with the marks that stand between its digits in `gray` (8-bit, the image
+// the detections are in): "-", ".", "," or ":", as in "8-1-09", "13.99", "1,500", "12:45". A
+// mark is ink of the digits' own polarity (Otsu's level over the digits and the gaps) alone in
+// the gap between two neighbouring digits, not touching them: a short bar at mid-height is
+// "-", a dot on the baseline ".", one with a tail below it ",", two dots one above the other
+// ":". Anything else in a gap (noise, a stroke the size of a digit) adds nothing: the digits
+// alone, as `g.text`.
+std::string text_with_separators(const cv::Mat& gray, const NumberGroup& g,
+                                 const std::vector<Detection>& dets);
+
+// group_numbers' numbers, where two on one line with such a mark in the gap between them (up to
+// `max_gap` of the taller digit's height: a wide font's "-") are joined into one, as the
+// "8", "1" and "09" of "8-1-09"; each with its text_with_separators.
+struct SeparatedNumber {
+  NumberGroup group;
+  std::string separators;
+};
+std::vector<SeparatedNumber> read_separated_numbers(const cv::Mat& gray,
+                                                    const std::vector<Detection>& dets,
+                                                    double max_gap = 1.6);
 
 // Digits among letters: the numbers of `groups` (over `dets`) with `min_letters` characters of
 // `letters` in a row just before their first digit or just after their last, or one on each
