@@ -147,8 +147,9 @@ TEST_F(ApiTest, DetectFindsTheDigitsOfScenesAndEqualsTheFileAndBgrPaths) {
     a.path = from_file.path;
     a.width = bgr.cols;
     a.height = bgr.rows;
-    a.numbers = read_numbers(a.detections);
+    a.numbers = read_numbers(a.detections, view_of(bgr));
     EXPECT_EQ(to_json(a), to_json(from_file));
+    for (const Number& n : a.numbers) EXPECT_FALSE(n.separators.empty());  // read with the image
     total += match_detections(to_detections(from_bgr), f.scene.digits);
   }
   // The 1-epoch test model on these 8 scenes (one scale, pooled maps, as the detection test of
@@ -210,7 +211,7 @@ TEST_F(ApiTest, DecodeImageEqualsTheFileAndRefusesBadBytes) {
   from_bytes.width = img.width;
   from_bytes.height = img.height;
   from_bytes.detections = loc.detect(img.view());
-  from_bytes.numbers = read_numbers(from_bytes.detections);
+  from_bytes.numbers = read_numbers(from_bytes.detections, img.view());
   EXPECT_EQ(to_json(from_bytes), to_json(loc.detect_file(f.path)));
   // Cut, empty, not an image: std::invalid_argument naming the upload.
   for (const std::string& bad : {bytes.substr(0, bytes.size() / 2), std::string(),
@@ -272,6 +273,12 @@ TEST(ImageResultJson, RoundTripsAndRejectsOtherJson) {
             R"({"path":"a b/c.png","width":640,"height":480,"detections":[{"box":[1,2,3,4],)"
             R"("label":7,"score":0.5},{"box":[10,20,30,40],"label":1,"score":0.96875}],)"
             R"("numbers":[{"box":[1,2,39,58],"text":"71","digits":[0,1],"score":0.484375}]})");
+  EXPECT_EQ(to_json(image_result_from_json(to_json(r))), to_json(r));
+  // Read with the image, a number carries its separators; they survive the round trip.
+  r.numbers[0].separators = "7.1";
+  EXPECT_NE(to_json(r).find(R"("score":0.484375,"separators":"7.1"})"), std::string::npos)
+      << to_json(r);
+  EXPECT_EQ(image_result_from_json(to_json(r)).numbers[0].separators, "7.1");
   EXPECT_EQ(to_json(image_result_from_json(to_json(r))), to_json(r));
   ImageResult e;
   e.path = "x.png";
