@@ -145,6 +145,10 @@ failed = json.dumps({"path": "b.png", "error": "not an image"}, separators=(",",
 put("jsonl", "two-results.jsonl", (ok + "\n" + failed + "\n").encode())
 put("jsonl", "cut-short.jsonl", (failed + "\n" + ok[:50]).encode())
 put("jsonl", "stops-at-junk.jsonl", (ok + "\nnot json\n" + failed + "\n").encode())
+# A number read with the image carries its separators.
+dotted = json.loads(ok)
+dotted["numbers"][0]["separators"] = "3.1"
+put("jsonl", "with-separators.jsonl", (json.dumps(dotted, separators=(",", ":")) + "\n").encode())
 
 for t in sorted(os.listdir(corpus)):
     files = os.listdir(f"{corpus}/{t}")
