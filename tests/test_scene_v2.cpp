@@ -302,7 +302,8 @@ TEST(BenchV2, ScoresDetectionsPerConditionAndReadsNumbers) {
                     {{22, 10, 10, 20}, 2, 0.9f},
                     {{100, 50, 12, 24}, 1, 0.9f},    // found, read wrong
                     {{160, 12, 10, 16}, 1, 0.9f}};  // on the letters
-  const V2Counts c = score_scene_v2(s, out);
+  const cv::Mat gray = to_gray(s.image);
+  const V2Counts c = score_scene_v2(s, gray, out);
   EXPECT_EQ(c.det.truths, 3);
   EXPECT_EQ(c.det.matched, 3);
   EXPECT_EQ(c.det.read, 2);
@@ -317,10 +318,10 @@ TEST(BenchV2, ScoresDetectionsPerConditionAndReadsNumbers) {
   EXPECT_EQ(c.by.at("polarity").at("dark on light").truths, 2);
   // A number read with one digit wrong is not read exactly.
   out.detections[1].label = 3;
-  EXPECT_EQ(score_scene_v2(s, out).numbers_exact, 0);
+  EXPECT_EQ(score_scene_v2(s, gray, out).numbers_exact, 0);
   // Missing candidates show in candidate recall.
   out.candidates.pop_back();
-  EXPECT_EQ(score_scene_v2(s, out).covered, 2);
+  EXPECT_EQ(score_scene_v2(s, gray, out).covered, 2);
 }
 
 TEST(BenchV2, TheReportShowsTheTextConditionWhenItRan) {
@@ -356,7 +357,7 @@ TEST_F(SceneV2Test, RegionDetectionCoversMostDigitsWithCandidates) {
       EXPECT_GE(d.score, 0.5f);
     }
     detections += static_cast<int64_t>(out.detections.size());
-    total += score_scene_v2(s, out);
+    total += score_scene_v2(s, gray, out);
   }
   // Measured on these 12 tune scenes: candidate recall 0.9 (0.87 over 60 scenes with the
   // demo's model; the proposals barely depend on the model). Without a reader the MNIST

@@ -33,6 +33,16 @@ class TrainTest : public ::testing::Test {
     delete train_;
     delete test_;
   }
+  // A short quiet run into `out`: 100 images a batch, no progress lines.
+  static TrainConfig quiet(int64_t epochs, uint64_t seed, const std::string& out) {
+    TrainConfig cfg;
+    cfg.epochs = epochs;
+    cfg.batch_size = 100;
+    cfg.seed = seed;
+    cfg.progress = false;
+    cfg.out_dir = out;
+    return cfg;
+  }
   static Dataset* train_;
   static Dataset* test_;
 };
@@ -142,12 +152,7 @@ TEST_F(TrainTest, LoadingGarbageNamesTheFile) {
 TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
   const Dataset small = head(*train_, 1500);
   test::TempDir a, b;
-  TrainConfig cfg;
-  cfg.epochs = 3;
-  cfg.batch_size = 100;
-  cfg.seed = 7;
-  cfg.progress = false;
-  cfg.out_dir = a.str();
+  TrainConfig cfg = quiet(3, 7, a.str());
   TrainResult whole = train_model(small, nullptr, cfg, nullptr);
   ASSERT_TRUE(whole.finished);
 
@@ -178,12 +183,7 @@ TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
 TEST_F(TrainTest, ACheckpointBecomesTheModelOfARunOfThatManyEpochs) {
   const Dataset small = head(*train_, 1000);
   test::TempDir a, b;
-  TrainConfig cfg;
-  cfg.epochs = 3;
-  cfg.batch_size = 100;
-  cfg.seed = 5;
-  cfg.progress = false;
-  cfg.out_dir = a.str();
+  TrainConfig cfg = quiet(3, 5, a.str());
   cfg.stop_after = 1;
   ASSERT_FALSE(train_model(small, nullptr, cfg, nullptr).finished);
   cfg.epochs = 1;

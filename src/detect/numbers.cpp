@@ -132,7 +132,10 @@ std::vector<SeparatedNumber> read_separated_numbers(const cv::Mat& gray,
                                                     double max_gap) {
   std::vector<NumberGroup> groups = group_numbers(dets);
   const bool image = !gray.empty() && gray.type() == CV_8UC1;
-  // Joins the number whose first digit follows another's last on the same line, across a mark.
+  // Joins the number whose first digit follows another's last on the same line, across a mark:
+  // group_numbers' rules for neighbours, with room for the mark in the gap.
+  NumberConfig across;
+  across.max_gap = max_gap;
   for (bool joined = image; joined;) {
     joined = false;
     for (size_t i = 0; i < groups.size() && !joined; ++i) {
@@ -140,12 +143,7 @@ std::vector<SeparatedNumber> read_separated_numbers(const cv::Mat& gray,
         if (i == j) continue;
         const cv::Rect& a = dets[groups[i].digits.back()].box;
         const cv::Rect& b = dets[groups[j].digits.front()].box;
-        const int lo = std::min(a.height, b.height), hi = std::max(a.height, b.height);
-        const int gap = b.x - (a.x + a.width);
-        const int v = std::min(a.y + a.height, b.y + b.height) - std::max(a.y, b.y);
-        if (lo <= 0 || double(lo) / hi < 0.6 || v < 0.5 * lo || gap <= 0 || gap > max_gap * hi) {
-          continue;
-        }
+        if (b.x <= a.x + a.width || !neighbours(a, b, across)) continue;
         NumberGroup both = groups[i];
         both.digits.insert(both.digits.end(), groups[j].digits.begin(), groups[j].digits.end());
         both.box |= groups[j].box;

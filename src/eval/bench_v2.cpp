@@ -87,7 +87,7 @@ std::string style_bucket(const std::string& style) {
 
 }  // namespace
 
-V2Counts score_scene_v2(const SceneV2& scene, const V2Output& out) {
+V2Counts score_scene_v2(const SceneV2& scene, const cv::Mat& gray, const V2Output& out) {
   V2Counts c;
   c.scenes = 1;
   c.megapixels = scene.image.total() / 1e6;
@@ -116,8 +116,7 @@ V2Counts score_scene_v2(const SceneV2& scene, const V2Output& out) {
     add("scene size", size_bucket(c.megapixels));
   }
   // The numbers as the product reads them (joined across separator marks).
-  const std::vector<SeparatedNumber> read = read_separated_numbers(
-      scene.image.empty() ? cv::Mat() : to_gray(scene.image), out.detections);
+  const std::vector<SeparatedNumber> read = read_separated_numbers(gray, out.detections);
   for (const NumberTruth& n : scene.numbers) {
     c.numbers += 1;
     c.numbers_exact += std::any_of(read.begin(), read.end(), [&](const SeparatedNumber& r) {
@@ -137,8 +136,9 @@ V2Counts evaluate_v2(const std::vector<SceneV2>& scenes, const V2Detector& detec
                      const std::function<void(size_t, const V2Output&)>& each) {
   V2Counts total;
   for (size_t i = 0; i < scenes.size(); ++i) {
-    const V2Output out = detect(to_gray(scenes[i].image));
-    total += score_scene_v2(scenes[i], out);
+    const cv::Mat gray = to_gray(scenes[i].image);
+    const V2Output out = detect(gray);
+    total += score_scene_v2(scenes[i], gray, out);
     if (each) each(i, out);
   }
   return total;

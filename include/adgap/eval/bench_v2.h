@@ -52,8 +52,9 @@ struct V2Output {
 };
 using V2Detector = std::function<V2Output(const cv::Mat& gray)>;
 
-// Scores one scene's output.
-V2Counts score_scene_v2(const SceneV2& scene, const V2Output& out);
+// Scores one scene's output (`gray`: the scene as the detector saw it, where the numbers'
+// separators are read).
+V2Counts score_scene_v2(const SceneV2& scene, const cv::Mat& gray, const V2Output& out);
 
 // Scores `detect` on scenes; `each`, when given, sees every scene's output.
 V2Counts evaluate_v2(const std::vector<SceneV2>& scenes, const V2Detector& detect,
